@@ -1,0 +1,66 @@
+import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Clock } from './clock.js'
+import type { RouteBaseInput, ServerConfig, ServerInput } from './config/schema.js'
+import type { Exchange } from './exchange/exchange.js'
+import type { Logger } from './logger.js'
+import type { GwResponse, MaybePromise, PolicyEntry, Resources } from './policy/types.js'
+import type { Telemetry } from './telemetry.js'
+import type { UpstreamInput } from './upstream/schema.js'
+import type { Upstream } from './upstream/types.js'
+
+/** A local handler: a route without an upstream answers with it. */
+export type RouteHandler = (ex: Exchange) => MaybePromise<GwResponse>
+
+/** A route in code: pattern, target, and its own policies (run after the gateway-level ones). */
+export interface RouteConfig extends RouteBaseInput {
+  /** Route-level policies, run after the gateway-level ones. */
+  policies?: PolicyEntry[]
+  /** Local handler, for routes without an upstream. */
+  handler?: RouteHandler
+}
+
+/**
+ * Everything `createGateway` needs. Config files produce the same object (see `@gw/core/config`).
+ *
+ * @example
+ * ```ts
+ * const options: GatewayOptions = {
+ *   upstreams: { users: { url: 'http://127.0.0.1:3001' } },
+ *   routes: [{ path: '/api/users/*', upstream: 'users', stripPrefix: '/api' }],
+ * }
+ * ```
+ */
+export interface GatewayOptions {
+  server?: ServerInput
+  /** Upstreams by name: config (gw builds undici pools) or ready {@link Upstream} objects. */
+  upstreams?: Record<string, UpstreamInput | Upstream>
+  /** Gateway-level policies, run first on every route (and on unmatched requests). */
+  policies?: PolicyEntry[]
+  routes: RouteConfig[]
+  logger?: Logger
+  clock?: Clock
+  telemetry?: Telemetry
+  /** Shared resources policies ask for with `setup.need()`. */
+  resources?: Partial<Resources>
+  /** Version reported by `/health`. */
+  version?: string
+}
+
+/** A running (or ready to run) gateway. */
+export interface Gateway {
+  /** The node:http server. */
+  readonly server: Server
+  /** Validated server options. */
+  readonly serverConfig: ServerConfig
+  /** False while starting and while draining. */
+  readonly ready: boolean
+  /** The request listener, to mount gw in a server of your own. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void
+  /** Starts listening (defaults from `server.port` / `server.host`). */
+  listen(options?: { port?: number; host?: string }): Promise<AddressInfo>
+  /** `http://host:port` once listening. */
+  readonly url: string
+  /** Graceful shutdown: stop accepting, drain in-flight requests up to `drainTimeout`, close upstreams and policies. */
+  close(): Promise<void>
+}
