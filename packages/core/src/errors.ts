@@ -87,6 +87,7 @@ export const coreErrors = defineErrors({
   requestTimeout: { code: 'GW_ERR_REQUEST_TIMEOUT', status: 408, title: 'Request timeout' },
   bodyTooLarge: { code: 'GW_ERR_BODY_TOO_LARGE', status: 413, title: 'Content too large' },
   headersTooLarge: { code: 'GW_ERR_HEADERS_TOO_LARGE', status: 431, title: 'Request header fields too large' },
+  clientAborted: { code: 'GW_ERR_CLIENT_ABORTED', status: 499, title: 'Client closed request' },
   internal: { code: 'GW_ERR_INTERNAL', status: 500, title: 'Internal gateway error' },
   upstreamUnavailable: { code: 'GW_ERR_UPSTREAM_UNAVAILABLE', status: 502, title: 'Bad gateway' },
   upstreamReset: { code: 'GW_ERR_UPSTREAM_RESET', status: 502, title: 'Bad gateway' },

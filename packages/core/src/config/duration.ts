@@ -25,7 +25,7 @@ export function parseDuration(value: number | string): number {
  * z.object({ window: duration().default('15m') }).parse({}) // { window: 900000 }
  * ```
  */
-export function duration(): z.ZodPipe<z.ZodUnion<[z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>> {
+export function duration(): z.ZodPipe<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>> {
   return z
     .union([z.number().nonnegative(), z.string()])
     .transform((value, ctx) => {

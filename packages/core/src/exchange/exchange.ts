@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
+import type { GatewayError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { StateKey } from '../state.js'
 
@@ -113,6 +114,20 @@ export class Exchange {
   readonly startedAt: number
   /** True once the client went away before the response completed. */
   aborted = false
+  /**
+   * The request body when a policy buffered it (`readBody`) or replaced it; the proxy then forwards these bytes
+   * (with a matching Content-Length) instead of the stream.
+   */
+  bufferedBody: Buffer | undefined = undefined
+
+  /** @internal Number of policies entered by the runner. */
+  _entered = 0
+  /** @internal Index of the policy that answered locally, or -1. */
+  _responder = -1
+  /** @internal The error that shaped the response. */
+  _error: GatewayError | undefined = undefined
+  /** @internal Set once `onComplete` handlers have run. */
+  _completed = false
 
   readonly #clock: Clock
   readonly #baseLog: Logger

@@ -1,0 +1,253 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { systemClock } from './clock.js'
+import { collectIssues, formatIssues, type ConfigIssue } from './config/format-issues.js'
+import { DEFAULT_ROUTE_METHODS, routeBaseSchema, type ServerConfig, serverSchema } from './config/schema.js'
+import { coreErrors } from './errors.js'
+import type { Exchange } from './exchange/exchange.js'
+import type { Gateway, GatewayOptions, RouteConfig } from './gateway-types.js'
+import { noopLogger } from './logger.js'
+import { type CompiledChain, instantiatePolicies, type PolicyInstance, type Terminal, validateChainOrder } from './policy/chain.js'
+import { GatewayRouter } from './router/router.js'
+import { createUpstreamPathMapper } from './router/upstream-path.js'
+import { createHttpServer } from './server/http-server.js'
+import { createRequestHandler, type CompiledRoute, type HandlerRuntime, type LifecycleState } from './server/request-handler.js'
+import { createClientAddressResolver } from './server/request-meta.js'
+import { noopTelemetry } from './telemetry.js'
+import { createUpstream } from './upstream/index.js'
+import { upstreamSchema } from './upstream/schema.js'
+import type { Upstream } from './upstream/types.js'
+import { VERSION } from './version.js'
+
+/**
+ * Assembles a gateway: validates the options (every problem reported with its path), creates upstream pools,
+ * runs each policy's `create()` once, checks chain orders and compiles one chain per route. Call `listen()`
+ * to serve and `close()` to drain and stop.
+ *
+ * @example
+ * ```ts
+ * const gw = await createGateway({
+ *   upstreams: { users: { url: 'http://127.0.0.1:3001' } },
+ *   policies: [requestLog()],
+ *   routes: [{ path: '/api/users/*', upstream: 'users', stripPrefix: '/api' }],
+ * })
+ * await gw.listen({ port: 8080 })
+ * ```
+ */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.logger ?? noopLogger
+  const clock = options.clock ?? systemClock
+  const telemetry = options.telemetry ?? noopTelemetry
+  const serverConfig = validateOptions(options)
+  const upstreams = new Map<string, Upstream>()
+  const instances: PolicyInstance[] = []
+  const closeAll = async (): Promise<void> => {
+    await Promise.allSettled([...upstreams.values()].map((u) => u.close()))
+    for (const instance of [...instances].reverse()) {
+      try {
+        await instance.handlers.close?.()
+      } catch (error) {
+        instance.log.error({ err: error }, 'policy close failed')
+      }
+    }
+  }
+
+  let router: GatewayRouter<CompiledRoute>
+  let fallback: CompiledChain
+  const addresses = createClientAddressResolver(serverConfig.trustProxy)
+  try {
+    for (const [name, input] of Object.entries(options.upstreams ?? {})) {
+      upstreams.set(
+        name,
+        isUpstream(input)
+          ? input
+          : createUpstream(name, upstreamSchema.parse(input), { log: log.child({ upstream: name }), via: serverConfig.via, addresses }),
+      )
+    }
+    const ctx = { log, clock, telemetry, resources: options.resources ?? {} }
+    const gatewayEntries = options.policies ?? []
+    const gatewayPolicies = await instantiatePolicies(gatewayEntries, undefined, ctx)
+    instances.push(...gatewayPolicies)
+    validateChainOrder(
+      gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
+      log,
+    )
+
+    router = new GatewayRouter<CompiledRoute>()
+    for (const [index, route] of options.routes.entries()) {
+      const id = routeId(route)
+      const routeEntries = route.policies ?? []
+      validateChainOrder(
+        [
+          ...gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
+          ...routeEntries.map((entry, i) => ({ entry, where: `routes[${index}].policies[${i}]` })),
+        ],
+        log,
+      )
+      const routePolicies = await instantiatePolicies(routeEntries, id, ctx)
+      instances.push(...routePolicies)
+      const chain: CompiledChain = {
+        routeId: id,
+        policies: [...gatewayPolicies, ...routePolicies],
+        terminal: terminalFor(route, upstreams),
+        telemetry,
+      }
+      router.add({
+        id,
+        pattern: route.path,
+        methods: routeMethods(route),
+        host: route.host,
+        value: {
+          chain,
+          pattern: route.path,
+          upstream: route.upstream,
+          mapPath: createUpstreamPathMapper(route.stripPrefix, route.rewrite),
+        },
+      })
+    }
+    const routerRef = router
+    fallback = {
+      routeId: '__unmatched',
+      policies: gatewayPolicies,
+      terminal: (ex) => unmatched(ex, routerRef),
+      telemetry,
+    }
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+
+  const state: LifecycleState = { ready: false, draining: false, inflight: 0, onIdle: undefined }
+  const runtime: HandlerRuntime = {
+    config: serverConfig,
+    router,
+    fallback,
+    bare: { routeId: '__rejected', policies: [], terminal: (ex) => unmatched(ex, router), telemetry },
+    addresses,
+    clock,
+    log,
+    version: options.version ?? VERSION,
+    state,
+  }
+  const handler = createRequestHandler(runtime)
+  const server = createHttpServer(serverConfig, handler, log)
+  let url = ''
+  let closing: Promise<void> | undefined
+
+  const drain = async (): Promise<void> => {
+    state.ready = false
+    state.draining = true
+    const closed = server.listening ? once(server, 'close') : Promise.resolve()
+    if (server.listening) server.close()
+    server.closeIdleConnections()
+    if (state.inflight > 0) {
+      log.info({ inflight: state.inflight }, 'draining in-flight requests')
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        state.onIdle = resolve
+        timer = setTimeout(() => {
+          log.warn({ inflight: state.inflight }, 'drain timeout reached; closing remaining connections')
+          resolve()
+        }, serverConfig.drainTimeout)
+      })
+      clearTimeout(timer)
+    }
+    server.closeAllConnections()
+    await closed
+    await closeAll()
+    log.info('gateway stopped')
+  }
+
+  return {
+    server,
+    serverConfig,
+    handler,
+    get ready() {
+      return state.ready && !state.draining
+    },
+    get url() {
+      return url
+    },
+    async listen(listenOptions = {}) {
+      const port = listenOptions.port ?? serverConfig.port
+      const host = listenOptions.host ?? serverConfig.host
+      server.listen(port, host)
+      await once(server, 'listening')
+      const address = server.address() as AddressInfo
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      url = `http://${shownHost}:${address.port}`
+      state.ready = true
+      log.info({ url, routes: options.routes.length }, 'gateway listening')
+      return address
+    },
+    close() {
+      closing ??= drain()
+      return closing
+    },
+  }
+}
+
+function validateOptions(options: GatewayOptions): ServerConfig {
+  const issues: ConfigIssue[] = []
+  const server = serverSchema.safeParse(options.server ?? {})
+  if (!server.success) issues.push(...collectIssues(server.error, 'server'))
+  const upstreamNames = Object.keys(options.upstreams ?? {})
+  for (const [name, input] of Object.entries(options.upstreams ?? {})) {
+    if (isUpstream(input)) continue
+    const parsed = upstreamSchema.safeParse(input)
+    if (!parsed.success) issues.push(...collectIssues(parsed.error, `upstreams.${name}`))
+  }
+  const ids = new Set<string>()
+  options.routes.forEach((route, index) => {
+    const { policies: _policies, handler, ...base } = route
+    const parsed = routeBaseSchema.safeParse(base)
+    if (!parsed.success) issues.push(...collectIssues(parsed.error, `routes[${index}]`))
+    if (route.upstream !== undefined && !upstreamNames.includes(route.upstream)) {
+      issues.push({
+        path: `routes[${index}].upstream`,
+        message: `unknown upstream '${route.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
+      })
+    }
+    if (route.upstream === undefined && handler === undefined) {
+      issues.push({ path: `routes[${index}]`, message: 'a route needs an upstream or a handler' })
+    }
+    if (route.upstream !== undefined && handler !== undefined) {
+      issues.push({ path: `routes[${index}]`, message: 'a route has either an upstream or a handler, not both' })
+    }
+    const id = routeId(route)
+    if (ids.has(id)) issues.push({ path: `routes[${index}].id`, message: `duplicate route id '${id}'` })
+    ids.add(id)
+  })
+  if (issues.length > 0 || !server.success) {
+    throw coreErrors.config.create(`invalid gateway configuration:\n${formatIssues(issues)}`, { extensions: { issues } })
+  }
+  return server.data
+}
+
+function routeId(route: RouteConfig): string {
+  return route.id ?? (route.methods ? `${route.methods.join(',')} ${route.path}` : route.path) + (route.host ? `@${route.host}` : '')
+}
+
+function routeMethods(route: RouteConfig): string[] {
+  const methods = [...(route.methods ?? DEFAULT_ROUTE_METHODS)]
+  if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD')
+  return methods
+}
+
+function terminalFor(route: RouteConfig, upstreams: Map<string, Upstream>): Terminal {
+  if (route.handler !== undefined) return route.handler
+  const upstream = upstreams.get(route.upstream!)!
+  return (ex) => upstream.forward(ex)
+}
+
+function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | ReturnType<Terminal> {
+  const allowed = router.allowedMethods(ex.request.url, ex.request.host)
+  if (allowed.length === 0) throw coreErrors.notFound.create(`No route for ${ex.request.method} ${ex.request.path}`)
+  const allow = allowed.join(', ')
+  if (ex.request.method === 'OPTIONS') return { status: 204, headers: { allow }, body: null }
+  throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not allowed here`, { headers: { allow } })
+}
+
+function isUpstream(value: unknown): value is Upstream {
+  return typeof (value as Upstream | undefined)?.forward === 'function'
+}

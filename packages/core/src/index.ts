@@ -1,0 +1,77 @@
+export { readBody, type ReadBodyOptions } from './body.js'
+export { type Clock, systemClock } from './clock.js'
+export { duration, parseDuration } from './config/duration.js'
+export { collectIssues, type ConfigIssue, formatIssues, formatPath } from './config/format-issues.js'
+export {
+  DEFAULT_ROUTE_METHODS,
+  httpMethodSchema,
+  type RouteBaseInput,
+  rewriteSchema,
+  routeBaseSchema,
+  type ServerConfig,
+  type ServerInput,
+  serverSchema,
+} from './config/schema.js'
+export {
+  coreErrors,
+  defineErrors,
+  type ErrorSpec,
+  GatewayError,
+  type GatewayErrorOptions,
+  PROBLEM_TYPE_BASE,
+  type ProblemDocument,
+  renderProblem,
+  toGatewayError,
+  toProblem,
+} from './errors.js'
+export {
+  Exchange,
+  type ExchangeInit,
+  GwRequest,
+  type RequestInit,
+  type RouteInfo,
+  UNMATCHED_ROUTE,
+} from './exchange/exchange.js'
+export { createGateway } from './gateway.js'
+export type { Gateway, GatewayOptions, RouteConfig, RouteHandler } from './gateway-types.js'
+export { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel, noopLogger } from './logger.js'
+export {
+  type CompiledChain,
+  instantiatePolicies,
+  type InstantiateContext,
+  type LocatedEntry,
+  type PolicyInstance,
+  sortByStage,
+  type Terminal,
+  validateChainOrder,
+} from './policy/chain.js'
+export { createEntry, definePolicy, isRespond, localResponse, type PolicyFactory, respond } from './policy/define-policy.js'
+export { buildOutcome, completeExchange, discardBody, errorResponse, runExchange } from './policy/runner.js'
+export {
+  type EntrySettings,
+  type GwResponse,
+  type MaybePromise,
+  type Outcome,
+  type PolicyDefinition,
+  type PolicyEntry,
+  type PolicyHandlers,
+  type PolicyMode,
+  type ResponseBody,
+  type ResponseHeaders,
+  type Resources,
+  type SetupContext,
+  STAGES,
+  type Stage,
+  type StateContract,
+  type Verdict,
+} from './policy/types.js'
+export { GatewayRouter, type RouteMatch, type RouterRoute } from './router/router.js'
+export { createClientAddressResolver, type ClientAddressResolver, normaliseIp } from './server/request-meta.js'
+export { handleShutdownSignals } from './signals.js'
+export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
+export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
+export { createUpstream } from './upstream/index.js'
+export { poolSchema, timeoutsSchema, type UpstreamConfig, type UpstreamInput, upstreamSchema } from './upstream/schema.js'
+export type { Upstream } from './upstream/types.js'
+export { VERSION } from './version.js'
+export { z } from 'zod'

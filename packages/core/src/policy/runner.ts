@@ -1,0 +1,182 @@
+import { Readable } from 'node:stream'
+import { type GatewayError, renderProblem, toGatewayError } from '../errors.js'
+import type { Exchange } from '../exchange/exchange.js'
+import type { CompiledChain } from './chain.js'
+import type { GwResponse, MaybePromise, Outcome, Verdict } from './types.js'
+
+/**
+ * Runs a request through a compiled chain: `onRequest` in order until one responds, then the terminal, then
+ * `onResponse` in reverse over the entered policies except the responder. Never rejects: errors become
+ * problem+json responses. Stays synchronous while every handler is.
+ *
+ * @example
+ * ```ts
+ * const res = await runExchange(ex, chain)
+ * ```
+ */
+export function runExchange(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
+  const res = runRequestPhase(ex, chain, 0)
+  return isPromise(res) ? res.then((r) => runResponsePhase(ex, chain, r, ex._entered - 1)) : runResponsePhase(ex, chain, res, ex._entered - 1)
+}
+
+function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): MaybePromise<GwResponse> {
+  const policies = chain.policies
+  for (let i = from; i < policies.length; i++) {
+    const policy = policies[i]!
+    ex._entered = i + 1
+    const onRequest = policy.handlers.onRequest
+    if (onRequest === undefined) continue
+    let verdict: MaybePromise<Verdict>
+    try {
+      verdict = onRequest(ex)
+    } catch (error) {
+      return failAt(ex, chain, i, error)
+    }
+    if (verdict === undefined) continue
+    if (isPromise(verdict)) {
+      return verdict.then(
+        (v) => (takeRequestVerdict(ex, chain, i, v) ?? runRequestPhase(ex, chain, i + 1)),
+        (error: unknown) => failAt(ex, chain, i, error),
+      )
+    }
+    const answer = takeRequestVerdict(ex, chain, i, verdict)
+    if (answer !== undefined) return answer
+  }
+  return runTerminal(ex, chain)
+}
+
+function takeRequestVerdict(ex: Exchange, chain: CompiledChain, index: number, verdict: Verdict): GwResponse | undefined {
+  if (verdict === undefined || verdict === null) return undefined
+  const policy = chain.policies[index]!
+  if (policy.mode === 'report') {
+    discardBody(verdict.respond)
+    ex.log.warn({ policy: policy.name, status: verdict.respond.status }, 'report mode: request would have been denied')
+    if (chain.telemetry.enabled) chain.telemetry.decision(ex, { policy: policy.name, outcome: 'report' })
+    return undefined
+  }
+  ex._responder = index
+  return verdict.respond
+}
+
+function failAt(ex: Exchange, chain: CompiledChain, index: number, error: unknown): GwResponse {
+  ex._responder = index
+  return errorResponse(ex, error, chain.policies[index]?.name)
+}
+
+function runTerminal(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
+  let res: MaybePromise<GwResponse>
+  try {
+    res = chain.terminal(ex)
+  } catch (error) {
+    return errorResponse(ex, error, undefined)
+  }
+  return isPromise(res) ? res.catch((error: unknown) => errorResponse(ex, error, undefined)) : res
+}
+
+function runResponsePhase(ex: Exchange, chain: CompiledChain, res: GwResponse, from: number): MaybePromise<GwResponse> {
+  const policies = chain.policies
+  for (let i = from; i >= 0; i--) {
+    if (i === ex._responder) continue
+    const onResponse = policies[i]!.handlers.onResponse
+    if (onResponse === undefined) continue
+    let verdict: MaybePromise<Verdict>
+    try {
+      verdict = onResponse(ex, res)
+    } catch (error) {
+      discardBody(res)
+      res = errorResponse(ex, error, policies[i]!.name)
+      continue
+    }
+    if (verdict === undefined) continue
+    if (isPromise(verdict)) {
+      const current = res
+      return verdict.then(
+        (v) => runResponsePhase(ex, chain, replaceResponse(current, v), i - 1),
+        (error: unknown) => {
+          discardBody(current)
+          return runResponsePhase(ex, chain, errorResponse(ex, error, policies[i]!.name), i - 1)
+        },
+      )
+    }
+    res = replaceResponse(res, verdict)
+  }
+  return res
+}
+
+function replaceResponse(current: GwResponse, verdict: Verdict): GwResponse {
+  if (verdict === undefined || verdict === null || verdict.respond === current) return current
+  if (verdict.respond.body !== current.body) discardBody(current)
+  return verdict.respond
+}
+
+/**
+ * Turns a thrown error into a problem+json response, logging internal errors with their stack.
+ *
+ * @example
+ * ```ts
+ * const res = errorResponse(ex, new GatewayError('GW_ERR_X', 400, 'bad'), 'my-policy')
+ * ```
+ */
+export function errorResponse(ex: Exchange, error: unknown, policy: string | undefined): GwResponse {
+  const gwError = toGatewayError(error)
+  ex._error = gwError
+  if (gwError.status >= 500) {
+    ex.log.error({ err: gwError.cause ?? gwError, code: gwError.code, policy }, gwError.message)
+  }
+  const { status, headers, body } = renderProblem(gwError, ex.id)
+  return { status, headers, body }
+}
+
+/**
+ * Runs `onComplete` exactly once per entered policy, in reverse order. Errors are logged, never thrown.
+ *
+ * @example
+ * ```ts
+ * completeExchange(ex, chain, { status: 200, aborted: false, error: undefined, respondedBy: undefined, durationMs: 3, bytesSent: 120 })
+ * ```
+ */
+export function completeExchange(ex: Exchange, chain: CompiledChain, outcome: Outcome): void {
+  if (ex._completed) return
+  ex._completed = true
+  const policies = chain.policies
+  for (let i = ex._entered - 1; i >= 0; i--) {
+    const policy = policies[i]!
+    const onComplete = policy.handlers.onComplete
+    if (onComplete === undefined) continue
+    try {
+      onComplete(ex, outcome)
+    } catch (error) {
+      policy.log.error({ err: error, reqId: ex.id }, 'onComplete failed')
+    }
+  }
+}
+
+/**
+ * Builds the {@link Outcome} of an exchange from what was sent.
+ *
+ * @example
+ * ```ts
+ * const outcome = buildOutcome(ex, chain, 200, false, 1024)
+ * ```
+ */
+export function buildOutcome(ex: Exchange, chain: CompiledChain, status: number, aborted: boolean, bytesSent: number): Outcome {
+  const error: GatewayError | undefined = ex._error
+  return {
+    status: aborted ? 499 : status,
+    aborted,
+    error,
+    respondedBy: ex._responder >= 0 ? chain.policies[ex._responder]?.name : undefined,
+    durationMs: ex.now() - ex.startedAt,
+    bytesSent,
+  }
+}
+
+/** Releases a response body that will not be sent (frees the upstream connection). */
+export function discardBody(res: GwResponse): void {
+  const body = res.body
+  if (body instanceof Readable && !body.destroyed) body.destroy()
+}
+
+function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}

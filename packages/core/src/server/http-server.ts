@@ -1,0 +1,62 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import type { Socket } from 'node:net'
+import type { ServerConfig } from '../config/schema.js'
+import { coreErrors, type GatewayError, renderProblem } from '../errors.js'
+import type { Logger } from '../logger.js'
+
+/**
+ * Creates the node:http server with gw's limits and a `clientError` handler that answers malformed requests
+ * with problem+json (400, 408, 431) instead of node's bare replies.
+ *
+ * @example
+ * ```ts
+ * const server = createHttpServer(serverConfig, handler, log)
+ * ```
+ */
+export function createHttpServer(
+  config: ServerConfig,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger,
+): Server {
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeout,
+      requestTimeout: config.requestTimeout,
+      keepAliveTimeout: config.keepAliveTimeout,
+      maxHeaderSize: config.maxHeaderSize,
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      noDelay: true,
+    },
+    handler,
+  )
+  if (config.maxConnections > 0) server.maxConnections = config.maxConnections
+  server.maxRequestsPerSocket = config.maxRequestsPerSocket
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => onClientError(error, socket, log))
+  return server
+}
+
+function onClientError(error: Error & { code?: string }, socket: Socket, log: Logger): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const gwError = classifyClientError(error)
+  log.debug({ code: error.code, status: gwError.status }, 'rejected malformed request')
+  const { status, headers, body } = renderProblem(gwError)
+  let head = `HTTP/1.1 ${status} ${gwError.status === 431 ? 'Request Header Fields Too Large' : gwError.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n`
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`
+  socket.end(`${head}connection: close\r\n\r\n${body}`)
+}
+
+function classifyClientError(error: Error & { code?: string }): GatewayError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return coreErrors.headersTooLarge.create('Request headers exceed the configured limit')
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      return coreErrors.requestTimeout.create('Request was not received in time')
+    default:
+      return coreErrors.badRequest.create('Malformed HTTP request')
+  }
+}

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
+import type { Clock } from '../clock.js'
+import type { ServerConfig } from '../config/schema.js'
+import { coreErrors, type GatewayError } from '../errors.js'
+import { Exchange, GwRequest, type RouteInfo, UNMATCHED_ROUTE } from '../exchange/exchange.js'
+import type { Logger } from '../logger.js'
+import type { CompiledChain } from '../policy/chain.js'
+import { buildOutcome, completeExchange, discardBody, errorResponse, runExchange } from '../policy/runner.js'
+import type { GwResponse } from '../policy/types.js'
+import type { GatewayRouter } from '../router/router.js'
+import type { UpstreamPathMapper } from '../router/upstream-path.js'
+import { type ClientAddressResolver, acceptRequestId, hasDotSegment, validHost } from './request-meta.js'
+
+/** What the router stores per route. */
+export interface CompiledRoute {
+  readonly chain: CompiledChain
+  readonly pattern: string
+  readonly upstream: string | undefined
+  readonly mapPath: UpstreamPathMapper | undefined
+}
+
+/** Mutable lifecycle state shared by the handler and the gateway. */
+export interface LifecycleState {
+  ready: boolean
+  draining: boolean
+  inflight: number
+  /** Called when `inflight` drops to zero while draining. */
+  onIdle: (() => void) | undefined
+}
+
+/** Everything the request handler reads; built once at start-up. */
+export interface HandlerRuntime {
+  readonly config: ServerConfig
+  readonly router: GatewayRouter<CompiledRoute>
+  readonly fallback: CompiledChain
+  readonly bare: CompiledChain
+  readonly addresses: ClientAddressResolver
+  readonly clock: Clock
+  readonly log: Logger
+  readonly version: string
+  readonly state: LifecycleState
+}
+
+const kExchange = Symbol('gw.exchange')
+const kChain = Symbol('gw.chain')
+const kRuntime = Symbol('gw.runtime')
+const kSent = Symbol('gw.sent')
+
+interface TrackedResponse extends ServerResponse {
+  [kExchange]: Exchange
+  [kChain]: CompiledChain
+  [kRuntime]: HandlerRuntime
+  [kSent]: { status: number; bytesBefore: number } | undefined
+}
+
+/**
+ * Builds the node:http request listener: health/readiness, request validation, routing, the policy pipeline
+ * and response streaming, with `onComplete` once per exchange.
+ *
+ * @example
+ * ```ts
+ * http.createServer(createRequestHandler(runtime))
+ * ```
+ */
+export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage, res: ServerResponse) => void {
+  const { healthPath, readyPath } = rt.config
+  return function handleRequest(req, res) {
+    let url = req.url ?? '/'
+    const method = req.method ?? 'GET'
+    if ((method === 'GET' || method === 'HEAD') && (matchesPath(url, healthPath) || matchesPath(url, readyPath))) {
+      return answerProbe(rt, res, matchesPath(url, healthPath))
+    }
+    rt.state.inflight++
+    let host = validHost(req)
+    let early: GatewayError | undefined
+    if (url.charCodeAt(0) !== 47) {
+      const absolute = splitAbsoluteForm(url)
+      if (absolute === undefined) early = coreErrors.badRequest.create('Request target must be origin-form or absolute-form')
+      else {
+        url = absolute.path
+        host = absolute.authority
+      }
+    }
+    if (host === undefined) early ??= coreErrors.badHost.create('Missing, invalid or duplicate Host header')
+    const requestIdHeader = req.headers[rt.config.requestIdHeader]
+    const id = acceptRequestId(requestIdHeader) ?? randomUUID()
+    const peer = req.socket.remoteAddress ?? ''
+    const trustedPeer = rt.addresses.isTrusted(peer)
+    const request = new GwRequest({
+      method,
+      url,
+      headers: req.headers,
+      body: req,
+      ip: rt.addresses.clientIp(peer, req.headers['x-forwarded-for']),
+      protocol: protocolOf(req, trustedPeer),
+      host: host ?? '',
+    })
+    if (early === undefined && hasDotSegment(request.path)) {
+      early = coreErrors.badRequest.create('Path must not contain dot-segments')
+    }
+
+    let chain: CompiledChain
+    let route: RouteInfo
+    let upstreamPath = url
+    const match = early === undefined ? rt.router.find(method, url, host) : null
+    if (match !== null) {
+      const compiled = match.route.value
+      chain = compiled.chain
+      route = { id: match.route.id, pattern: compiled.pattern, params: match.params, upstream: compiled.upstream }
+      if (compiled.mapPath !== undefined) upstreamPath = compiled.mapPath(url)
+    } else {
+      chain = early === undefined ? rt.fallback : rt.bare
+      route = UNMATCHED_ROUTE
+    }
+    const ex = new Exchange({ id, request, route, upstreamPath, clock: rt.clock, log: rt.log })
+    const tracked = res as TrackedResponse
+    tracked[kExchange] = ex
+    tracked[kChain] = chain
+    tracked[kRuntime] = rt
+    tracked[kSent] = undefined
+    res.once('close', onResponseClose)
+
+    if (early !== undefined) return sendResponse(tracked, errorResponse(ex, early, undefined))
+    const result = runExchange(ex, chain)
+    if (result instanceof Promise) result.then((r) => sendResponse(tracked, r), (e: unknown) => sendResponse(tracked, errorResponse(ex, e, undefined)))
+    else sendResponse(tracked, result)
+  }
+}
+
+function sendResponse(res: TrackedResponse, response: GwResponse): void {
+  const ex = res[kExchange]
+  if (ex.aborted || res.destroyed) {
+    discardBody(response)
+    return finish(res, response.status, true)
+  }
+  const rt = res[kRuntime]
+  const headers = response.headers
+  headers[rt.config.requestIdHeader] = ex.id
+  if (rt.state.draining) headers.connection = 'close'
+  try {
+    res.writeHead(response.status, headers)
+  } catch (error) {
+    discardBody(response)
+    ex.log.warn({ err: error }, 'invalid response headers')
+    const fallback = errorResponse(ex, coreErrors.upstreamProtocol.create('Invalid response headers', { cause: error }), undefined)
+    fallback.headers[rt.config.requestIdHeader] = ex.id
+    res.writeHead(fallback.status, fallback.headers)
+    res[kSent] = { status: fallback.status, bytesBefore: res.socket?.bytesWritten ?? 0 }
+    res.end(fallback.body as string)
+    return
+  }
+  res[kSent] = { status: response.status, bytesBefore: res.socket?.bytesWritten ?? 0 }
+  const body = response.body
+  if (body === null) res.end()
+  else if (typeof body === 'string' || body instanceof Uint8Array) res.end(body)
+  else {
+    pipeline(body, res, (error) => {
+      if (error && !ex.aborted) ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
+    })
+  }
+}
+
+function onResponseClose(this: TrackedResponse): void {
+  const aborted = !this.writableFinished
+  const ex = this[kExchange]
+  if (aborted) ex.abort()
+  const sent = this[kSent]
+  if (sent !== undefined) finish(this, sent.status, aborted)
+}
+
+function finish(res: TrackedResponse, status: number, aborted: boolean): void {
+  const ex = res[kExchange]
+  if (ex._completed) return
+  const chain = res[kChain]
+  const rt = res[kRuntime]
+  const sent = res[kSent]
+  const bytes = sent === undefined ? 0 : Math.max(0, (res.socket?.bytesWritten ?? sent.bytesBefore) - sent.bytesBefore)
+  completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
+  if (aborted) ex.log.info({ status: 499, route: ex.route.id }, 'client closed the connection before the response completed')
+  rt.state.inflight--
+  if (rt.state.inflight === 0 && rt.state.onIdle !== undefined) rt.state.onIdle()
+}
+
+function answerProbe(rt: HandlerRuntime, res: ServerResponse, health: boolean): void {
+  let status = 200
+  let payload: Record<string, unknown>
+  if (health) payload = { status: 'healthy', timestamp: new Date(rt.clock.now()).toISOString(), version: rt.version }
+  else {
+    const ready = rt.state.ready && !rt.state.draining
+    status = ready ? 200 : 503
+    payload = { status: ready ? 'ready' : rt.state.draining ? 'draining' : 'starting', ready }
+  }
+  const body = JSON.stringify(payload)
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...(rt.state.draining ? { connection: 'close' } : {}),
+  })
+  res.end(body)
+}
+
+function matchesPath(url: string, path: string): boolean {
+  return url === path || (url.startsWith(path) && url.charCodeAt(path.length) === 63)
+}
+
+function protocolOf(req: IncomingMessage, trustedPeer: boolean): 'http' | 'https' {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return 'https'
+  if (trustedPeer) {
+    const forwarded = req.headers['x-forwarded-proto']
+    if (typeof forwarded === 'string' && forwarded.trim().toLowerCase() === 'https') return 'https'
+  }
+  return 'http'
+}
+
+function splitAbsoluteForm(target: string): { authority: string; path: string } | undefined {
+  const scheme = /^https?:\/\//i.exec(target)
+  if (scheme === null) return undefined
+  const rest = target.slice(scheme[0].length)
+  let end = rest.length
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i)
+    if (c === 47 || c === 63) {
+      end = i
+      break
+    }
+  }
+  const authority = rest.slice(0, end)
+  if (authority === '' || authority.includes('@')) return undefined
+  const path = rest.slice(end)
+  return { authority, path: path === '' ? '/' : path.charCodeAt(0) === 63 ? '/' + path : path }
+}

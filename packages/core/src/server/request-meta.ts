@@ -1,0 +1,123 @@
+import { BlockList, isIP } from 'node:net'
+import type { IncomingMessage } from 'node:http'
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_~!$&'()*+,;=%]+)(?::\d{1,5})?$/
+
+/**
+ * Accepts an incoming request id only if it is short and made of safe characters; otherwise returns undefined.
+ *
+ * @example
+ * ```ts
+ * acceptRequestId('abc-123') // 'abc-123'
+ * acceptRequestId('bad id\n') // undefined
+ * ```
+ */
+export function acceptRequestId(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && REQUEST_ID.test(value) ? value : undefined
+}
+
+/**
+ * Returns the Host header if the request has exactly one syntactically valid Host, else undefined.
+ * Node keeps only the first of duplicate Host headers, so the raw headers are scanned for a second one.
+ *
+ * @example
+ * ```ts
+ * validHost(req) // 'api.example.com:8080'
+ * ```
+ */
+export function validHost(req: IncomingMessage): string | undefined {
+  const host = req.headers.host
+  if (host === undefined || !HOST.test(host)) return undefined
+  const raw = req.rawHeaders
+  let count = 0
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++count > 1) return undefined
+  }
+  return host
+}
+
+/**
+ * True when the path holds dot-segments (`/../`, `/./`, or their percent-encoded forms), which could make a
+ * request match one route here and reach another resource upstream after normalisation.
+ *
+ * @example
+ * ```ts
+ * hasDotSegment('/api/public/../admin') // true
+ * ```
+ */
+export function hasDotSegment(path: string): boolean {
+  if (path.includes('/.')) {
+    for (const segment of path.split('/')) if (segment === '.' || segment === '..') return true
+  }
+  if (path.includes('%')) {
+    const lowered = path.toLowerCase()
+    if (lowered.includes('%2e')) {
+      for (const segment of lowered.replaceAll('%2e', '.').split('/')) if (segment === '.' || segment === '..') return true
+    }
+  }
+  return false
+}
+
+/** Resolves the client address behind a configured list of trusted proxies. */
+export interface ClientAddressResolver {
+  /** The client ip: the peer, or the right-most untrusted address of `X-Forwarded-For` when the peer is trusted. */
+  clientIp(peer: string, forwardedFor: string | string[] | undefined): string
+  /** Whether an address belongs to a trusted proxy. */
+  isTrusted(address: string): boolean
+}
+
+/**
+ * Builds a resolver from CIDRs/addresses, using node's `BlockList` (no parsing per request beyond XFF).
+ *
+ * @example
+ * ```ts
+ * const r = createClientAddressResolver(['10.0.0.0/8'])
+ * r.clientIp('10.0.0.5', '203.0.113.9, 10.0.0.7') // '203.0.113.9'
+ * ```
+ */
+export function createClientAddressResolver(trusted: readonly string[]): ClientAddressResolver {
+  if (trusted.length === 0) {
+    return { clientIp: (peer) => normaliseIp(peer), isTrusted: () => false }
+  }
+  const list = new BlockList()
+  for (const entry of trusted) {
+    const [address, bits] = entry.split('/') as [string, string | undefined]
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
+    if (bits === undefined) list.addAddress(address, family)
+    else list.addSubnet(address, Number(bits), family)
+  }
+  const isTrusted = (address: string): boolean => {
+    const family = isIP(address)
+    return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4')
+  }
+  return {
+    isTrusted: (address) => isTrusted(normaliseIp(address)),
+    clientIp(peer, forwardedFor) {
+      const ip = normaliseIp(peer)
+      if (forwardedFor === undefined || !isTrusted(ip)) return ip
+      const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',')
+      let client = ip
+      for (let i = hops.length - 1; i >= 0; i--) {
+        const hop = normaliseIp(hops[i]!.trim())
+        if (isIP(hop) === 0) break
+        client = hop
+        if (!isTrusted(hop)) break
+      }
+      return client
+    },
+  }
+}
+
+/**
+ * Maps IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) to plain IPv4.
+ *
+ * @example
+ * ```ts
+ * normaliseIp('::ffff:127.0.0.1') // '127.0.0.1'
+ * ```
+ */
+export function normaliseIp(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}

@@ -1,0 +1,18 @@
+export { createManualClock, type ManualClock } from './clock.js'
+export { createTestExchange, type TestExchangeOptions, type TestRequest } from './exchange.js'
+export {
+  type FakeUpstream,
+  type FakeUpstreamHandler,
+  type FakeUpstreamOptions,
+  type RecordedRequest,
+  startFakeUpstream,
+} from './fake-upstream.js'
+export {
+  createTestPipeline,
+  type PipelineResult,
+  runPipeline,
+  type TestPipeline,
+  type TestPipelineOptions,
+  type TestUpstream,
+} from './pipeline.js'
+export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'
