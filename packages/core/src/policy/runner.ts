@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { type GatewayError, renderProblem, toGatewayError } from '../errors.js'
+import { GatewayError, renderProblem, toGatewayError } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
 import type { CompiledChain } from './chain.js'
 import type { GwResponse, MaybePromise, Outcome, Verdict } from './types.js'
@@ -30,13 +30,15 @@ function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): Mayb
     try {
       verdict = onRequest(ex)
     } catch (error) {
+      if (reportedDenial(ex, chain, i, error)) continue
       return failAt(ex, chain, i, error)
     }
     if (verdict === undefined) continue
     if (isPromise(verdict)) {
       return verdict.then(
-        (v) => (takeRequestVerdict(ex, chain, i, v) ?? runRequestPhase(ex, chain, i + 1)),
-        (error: unknown) => failAt(ex, chain, i, error),
+        (v) => takeRequestVerdict(ex, chain, i, v) ?? runRequestPhase(ex, chain, i + 1),
+        (error: unknown) =>
+          reportedDenial(ex, chain, i, error) ? runRequestPhase(ex, chain, i + 1) : failAt(ex, chain, i, error),
       )
     }
     const answer = takeRequestVerdict(ex, chain, i, verdict)
@@ -50,12 +52,24 @@ function takeRequestVerdict(ex: Exchange, chain: CompiledChain, index: number, v
   const policy = chain.policies[index]!
   if (policy.mode === 'report') {
     discardBody(verdict.respond)
-    ex.log.warn({ policy: policy.name, status: verdict.respond.status }, 'report mode: request would have been denied')
-    if (chain.telemetry.enabled) chain.telemetry.decision(ex, { policy: policy.name, outcome: 'report' })
+    reportWouldDeny(ex, chain, index, verdict.respond.status, undefined)
     return undefined
   }
   ex._responder = index
   return verdict.respond
+}
+
+/** In report mode a thrown client error (status < 500) is a would-be denial: logged, recorded, skipped. */
+function reportedDenial(ex: Exchange, chain: CompiledChain, index: number, error: unknown): boolean {
+  if (chain.policies[index]!.mode !== 'report' || !(error instanceof GatewayError) || error.status >= 500) return false
+  reportWouldDeny(ex, chain, index, error.status, error.code)
+  return true
+}
+
+function reportWouldDeny(ex: Exchange, chain: CompiledChain, index: number, status: number, code: string | undefined): void {
+  const name = chain.policies[index]!.name
+  ex.log.warn({ policy: name, status, code }, 'report mode: request would have been denied')
+  if (chain.telemetry.enabled) chain.telemetry.decision(ex, { policy: name, outcome: 'report', reason: code ?? String(status) })
 }
 
 function failAt(ex: Exchange, chain: CompiledChain, index: number, error: unknown): GwResponse {

@@ -70,7 +70,8 @@ export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage,
     let url = req.url ?? '/'
     const method = req.method ?? 'GET'
     if ((method === 'GET' || method === 'HEAD') && (matchesPath(url, healthPath) || matchesPath(url, readyPath))) {
-      return answerProbe(rt, res, matchesPath(url, healthPath))
+      answerProbe(rt, res, matchesPath(url, healthPath))
+      return
     }
     rt.state.inflight++
     let host = validHost(req)
@@ -122,7 +123,10 @@ export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage,
     tracked[kSent] = undefined
     res.once('close', onResponseClose)
 
-    if (early !== undefined) return sendResponse(tracked, errorResponse(ex, early, undefined))
+    if (early !== undefined) {
+      sendResponse(tracked, errorResponse(ex, early, undefined))
+      return
+    }
     const result = runExchange(ex, chain)
     if (result instanceof Promise) result.then((r) => sendResponse(tracked, r), (e: unknown) => sendResponse(tracked, errorResponse(ex, e, undefined)))
     else sendResponse(tracked, result)
@@ -133,7 +137,8 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   const ex = res[kExchange]
   if (ex.aborted || res.destroyed) {
     discardBody(response)
-    return finish(res, response.status, true)
+    finish(res, response.status, true)
+    return
   }
   const rt = res[kRuntime]
   const headers = response.headers

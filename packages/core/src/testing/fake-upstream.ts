@@ -33,7 +33,7 @@ export interface FakeUpstreamOptions {
   recordBodies?: boolean
 }
 
-const echo: FakeUpstreamHandler = (req, res, recorded) => {
+const echo: FakeUpstreamHandler = (_req, res, recorded) => {
   const body = JSON.stringify({ method: recorded.method, url: recorded.url, headers: recorded.headers, bodyLength: recorded.body.length })
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
   res.end(body)

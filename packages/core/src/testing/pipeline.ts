@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import type { Exchange } from '../exchange/exchange.js'
 import { type Logger, noopLogger } from '../logger.js'

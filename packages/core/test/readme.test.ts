@@ -1,0 +1,25 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { injectOptionsTable, renderOptionsTable } from '../src/config/options-table.js'
+import { routeBaseSchema, serverSchema } from '../src/config/schema.js'
+import { upstreamSchema } from '../src/upstream/schema.js'
+
+const README = new URL('../README.md', import.meta.url)
+const tables = { server: serverSchema, upstream: upstreamSchema, route: routeBaseSchema }
+
+describe('README options tables', () => {
+  it('match the zod schemas (regenerate with UPDATE_README=1 pnpm --filter @gw/core test)', () => {
+    const current = readFileSync(README, 'utf8')
+    let expected = current
+    for (const [name, schema] of Object.entries(tables)) expected = injectOptionsTable(expected, name, renderOptionsTable(schema))
+    if (process.env.UPDATE_README === '1') writeFileSync(README, expected)
+    else expect(current).toBe(expected)
+  })
+
+  it('renders defaults, requiredness and nested objects', () => {
+    const table = renderOptionsTable(upstreamSchema)
+    expect(table).toContain('| `url` (required) | string |')
+    expect(table).toContain('| `timeouts.connect` | number \\| string | `5000` |')
+    expect(table).toContain('| `pool.connections` | number | `128` |')
+  })
+})
