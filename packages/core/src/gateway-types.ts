@@ -59,7 +59,7 @@ export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   /** Starts listening (defaults from `server.port` / `server.host`). */
   listen(options?: { port?: number; host?: string }): Promise<AddressInfo>
-  /** `http://host:port` once listening. */
+  /** `http://host:port` once listening; a wildcard bind address (0.0.0.0, ::) shows as loopback. */
   readonly url: string
   /** Graceful shutdown: stop accepting, drain in-flight requests up to `drainTimeout`, close upstreams and policies. */
   close(): Promise<void>

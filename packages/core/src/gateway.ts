@@ -61,7 +61,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         name,
         isUpstream(input)
           ? input
-          : createUpstream(name, upstreamSchema.parse(input), { log: log.child({ upstream: name }), via: serverConfig.via, addresses }),
+          : createUpstream(name, upstreamSchema.parse(input), { log: log.child({ upstream: name }), via: serverConfig.via, trustProxy: addresses, requestIdHeader: serverConfig.requestIdHeader }),
       )
     }
     const ctx = { log, clock, telemetry, resources: options.resources ?? {} }
@@ -174,7 +174,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       server.listen(port, host)
       await once(server, 'listening')
       const address = server.address() as AddressInfo
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      const shownHost = displayHost(address)
       url = `http://${shownHost}:${address.port}`
       state.ready = true
       log.info({ url, routes: options.routes.length }, 'gateway listening')
@@ -246,6 +246,12 @@ function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | 
   const allow = allowed.join(', ')
   if (ex.request.method === 'OPTIONS') return { status: 204, headers: { allow }, body: null }
   throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not allowed here`, { headers: { allow } })
+}
+
+function displayHost({ address, family }: AddressInfo): string {
+  if (address === '0.0.0.0') return '127.0.0.1'
+  if (address === '::') return '[::1]'
+  return family === 'IPv6' ? `[${address}]` : address
 }
 
 function isUpstream(value: unknown): value is Upstream {

@@ -10,10 +10,12 @@ import {
 } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { pipeline, Readable } from 'node:stream'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { systemClock } from '../src/clock.js'
 import { type GatewayError, renderProblem, toGatewayError } from '../src/errors.js'
 import { Exchange, GwRequest, UNMATCHED_ROUTE } from '../src/exchange/exchange.js'
-import { noopLogger } from '../src/logger.js'
+import { type Logger, noopLogger } from '../src/logger.js'
 import type { GwResponse } from '../src/policy/types.js'
 import type { Upstream } from '../src/upstream/types.js'
 
@@ -71,7 +73,7 @@ export interface Front extends TestServer {
 }
 
 /** Starts a front server for `upstream` (the realistic shape of the gateway's proxy terminal). */
-export async function startFront(upstream: Upstream, protocol: 'http' | 'https' = 'http'): Promise<Front> {
+export async function startFront(upstream: Upstream, log: Logger = noopLogger): Promise<Front> {
   const exchanges: Exchange[] = []
   const responses: GwResponse[] = []
   const failures: GatewayError[] = []
@@ -80,8 +82,9 @@ export async function startFront(upstream: Upstream, protocol: 'http' | 'https' 
   const waiters: { count: number; resolve: () => void }[] = []
   const settle = (): void => {
     done++
-    for (const w of waiters.splice(0)) if (done >= w.count) w.resolve()
-    else waiters.push(w)
+    for (const w of waiters.splice(0))
+      if (done >= w.count) w.resolve()
+      else waiters.push(w)
   }
   let seq = 0
   const front = await startServer((req, res) => {
@@ -91,7 +94,7 @@ export async function startFront(upstream: Upstream, protocol: 'http' | 'https' 
       headers: req.headers,
       body: req,
       ip: req.socket.remoteAddress ?? '',
-      protocol,
+      protocol: 'http',
       host: req.headers.host ?? '',
     })
     const ex = new Exchange({
@@ -100,7 +103,7 @@ export async function startFront(upstream: Upstream, protocol: 'http' | 'https' 
       route: UNMATCHED_ROUTE,
       upstreamPath: request.url,
       clock: systemClock,
-      log: noopLogger,
+      log,
     })
     exchanges.push(ex)
     res.on('close', () => {
@@ -164,14 +167,22 @@ export interface SendOptions {
 /** Sends one request without keep-alive and buffers the response. */
 export function send(url: string, options: SendOptions = {}): Promise<ClientResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('error', reject)
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-      )
-    })
+    const req = httpRequest(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        )
+      },
+    )
     req.on('error', reject)
     if (options.body instanceof Readable) options.body.pipe(req)
     else req.end(options.body)
@@ -195,18 +206,42 @@ export function generated(total: number, chunkSize = 64 * 1024): Readable {
   })
 }
 
-/** Samples `process.memoryUsage.rss()` every 20 ms until stopped; returns the peak growth in bytes. */
-export function watchRss(): { stop(): number } {
-  const base = process.memoryUsage.rss()
-  let peak = base
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
-  }, 20)
+let collect: (() => void) | undefined
+
+/** A full garbage collection (node's `gc`, enabled at runtime), so that samples measure live memory. */
+function fullGc(): void {
+  if (collect === undefined) {
+    setFlagsFromString('--expose-gc')
+    collect = runInNewContext('gc') as () => void
+  }
+  collect()
+}
+
+/**
+ * Samples memory every 50 ms until stopped, collecting garbage before each sample so that unreclaimed socket
+ * buffers do not count; returns the peak growth of RSS and of live JS + buffer memory, in bytes.
+ */
+export function watchMemory(): { stop(): { rss: number; live: number } } {
+  const live = (): number => {
+    const m = process.memoryUsage()
+    return m.heapUsed + m.arrayBuffers
+  }
+  fullGc()
+  const baseRss = process.memoryUsage.rss()
+  const baseLive = live()
+  let peakRss = baseRss
+  let peakLive = baseLive
+  const sample = (): void => {
+    fullGc()
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    peakLive = Math.max(peakLive, live())
+  }
+  const timer = setInterval(sample, 50)
   return {
     stop() {
       clearInterval(timer)
-      peak = Math.max(peak, process.memoryUsage.rss())
-      return peak - base
+      sample()
+      return { rss: peakRss - baseRss, live: peakLive - baseLive }
     },
   }
 }
@@ -214,4 +249,27 @@ export function watchRss(): { stop(): number } {
 /** Resolves after `ms`. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** A logger that records every call, for asserting what was logged. */
+export function captureLogger(): Logger & {
+  records: { level: string; obj: unknown; msg: string | undefined }[]
+} {
+  const records: { level: string; obj: unknown; msg: string | undefined }[] = []
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      records.push({ level, obj, msg })
+    }
+  const log = {
+    records,
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    trace: at('trace'),
+    child: () => log,
+  }
+  return log
 }

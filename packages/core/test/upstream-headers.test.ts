@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { normaliseIp } from '../src/server/request-meta.js'
 import { describe, expect, it } from 'vitest'
 import {
   backoffDelay,
@@ -11,7 +12,6 @@ import {
   isIdempotentMethod,
   joinPath,
   mapUpstreamError,
-  normalizeAddress,
   prepareResponseHeaders,
 } from '../src/upstream/index.js'
 
@@ -23,7 +23,11 @@ const options = (over: Partial<ForwardingOptions> = {}): ForwardingOptions => ({
   ...over,
 })
 
-const source = (headers: IncomingHttpHeaders, protocol = 'https', host = 'api.example.com') => ({ headers, protocol, host })
+const source = (headers: IncomingHttpHeaders, protocol = 'https', host = 'api.example.com') => ({
+  headers,
+  protocol,
+  host,
+})
 
 describe('upstream headers: hop-by-hop stripping', () => {
   it('drops hop-by-hop headers, Connection-listed headers, Host and Expect going upstream', () => {
@@ -161,7 +165,9 @@ describe('upstream headers: forwarding', () => {
   })
 
   it('formats RFC 7239 elements: IPv6 bracketed and quoted, non-token hosts quoted', () => {
-    expect(formatForwarded('192.0.2.43', 'http', 'example.com')).toBe('for=192.0.2.43;proto=http;host=example.com')
+    expect(formatForwarded('192.0.2.43', 'http', 'example.com')).toBe(
+      'for=192.0.2.43;proto=http;host=example.com',
+    )
     expect(formatForwarded('2001:db8:cafe::17', 'https', 'example.com:8443')).toBe(
       'for="[2001:db8:cafe::17]";proto=https;host="example.com:8443"',
     )
@@ -169,9 +175,9 @@ describe('upstream headers: forwarding', () => {
   })
 
   it('normalises IPv4-mapped IPv6 peers', () => {
-    expect(normalizeAddress('::ffff:127.0.0.1')).toBe('127.0.0.1')
-    expect(normalizeAddress('::1')).toBe('::1')
-    expect(normalizeAddress('10.0.0.1')).toBe('10.0.0.1')
+    expect(normaliseIp('::ffff:127.0.0.1')).toBe('127.0.0.1')
+    expect(normaliseIp('::1')).toBe('::1')
+    expect(normaliseIp('10.0.0.1')).toBe('10.0.0.1')
   })
 
   it('compiles trusted proxies from lists, predicates and resolvers', () => {
@@ -207,7 +213,8 @@ describe('upstream helpers', () => {
   })
 
   it('retries only idempotent methods, with jittered exponential backoff', () => {
-    for (const m of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']) expect(isIdempotentMethod(m)).toBe(true)
+    for (const m of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+      expect(isIdempotentMethod(m)).toBe(true)
     for (const m of ['POST', 'PATCH', 'CONNECT']) expect(isIdempotentMethod(m)).toBe(false)
     expect(backoffDelay(50, 0, () => 0)).toBe(25)
     expect(backoffDelay(50, 0, () => 1)).toBe(50)
@@ -242,6 +249,8 @@ describe('upstream helpers', () => {
       ])
       expect(failure.error.cause).toBeInstanceOf(Error)
     }
+    const parser = Object.assign(new Error('Expected HTTP/'), { name: 'HTTPParserError', code: undefined })
+    expect(mapUpstreamError(parser, 'users').error.code).toBe('GW_ERR_UPSTREAM_PROTOCOL')
     const wrapped = mapUpstreamError(new Error('fetch failed', { cause: err('ECONNREFUSED') }), 'users')
     expect(wrapped.error.code).toBe('GW_ERR_UPSTREAM_UNAVAILABLE')
     expect(mapUpstreamError(err('ECONNREFUSED'), 'users').error.expose).toBe(false)

@@ -94,7 +94,7 @@ export const routeBaseSchema = z
     host: z.string().optional().describe('Only match requests for this Host (without port).'),
     upstream: z.string().optional().describe('Name of the upstream to forward to.'),
     stripPrefix: z.string().startsWith('/').optional().describe('Prefix removed from the path before forwarding.'),
-    rewrite: rewriteSchema.optional(),
+    rewrite: rewriteSchema.optional().describe('Regex path rewrite applied after stripPrefix.'),
   })
   .strict()
 

@@ -103,5 +103,5 @@ export function localResponse(status: number, body?: unknown, headers: ResponseH
 
 /** Type guard for respond verdicts. */
 export function isRespond(verdict: Verdict): verdict is { respond: GwResponse } {
-  return verdict !== undefined && verdict !== null && typeof verdict === 'object' && 'respond' in verdict
+  return typeof verdict === 'object' && verdict !== null && 'respond' in verdict
 }

@@ -48,7 +48,7 @@ function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): Mayb
 }
 
 function takeRequestVerdict(ex: Exchange, chain: CompiledChain, index: number, verdict: Verdict): GwResponse | undefined {
-  if (verdict === undefined || verdict === null) return undefined
+  if (!verdict) return undefined
   const policy = chain.policies[index]!
   if (policy.mode === 'report') {
     discardBody(verdict.respond)
@@ -118,7 +118,7 @@ function runResponsePhase(ex: Exchange, chain: CompiledChain, res: GwResponse, f
 }
 
 function replaceResponse(current: GwResponse, verdict: Verdict): GwResponse {
-  if (verdict === undefined || verdict === null || verdict.respond === current) return current
+  if (!verdict || verdict.respond === current) return current
   if (verdict.respond.body !== current.body) discardBody(current)
   return verdict.respond
 }

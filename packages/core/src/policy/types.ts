@@ -27,7 +27,8 @@ export interface GwResponse {
 }
 
 /** What a handler decides: continue (return nothing) or answer with a response. */
-export type Verdict = undefined | { respond: GwResponse }
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers that only continue are written without a return
+export type Verdict = void | undefined | { respond: GwResponse }
 
 /** What happened to a request, given to `onComplete` once the last byte was sent or the exchange ended early. */
 export interface Outcome {

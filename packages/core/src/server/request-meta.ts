@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net'
 import type { IncomingMessage } from 'node:http'
+import { coreErrors } from '../errors.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_~!$&'()*+,;=%]+)(?::\d{1,5})?$/
@@ -84,7 +85,9 @@ export function createClientAddressResolver(trusted: readonly string[]): ClientA
   const list = new BlockList()
   for (const entry of trusted) {
     const [address, bits] = entry.split('/') as [string, string | undefined]
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
+    const version = isIP(address)
+    if (version === 0) throw coreErrors.config.create(`invalid trusted proxy '${entry}': expected an IP address or CIDR`)
+    const family = version === 6 ? 'ipv6' : 'ipv4'
     if (bits === undefined) list.addAddress(address, family)
     else list.addSubnet(address, Number(bits), family)
   }

@@ -10,11 +10,16 @@ export const poolSchema = z
       .positive()
       .default(128)
       .describe('Maximum sockets per target (the seed `connectionPooling.maxSockets`).'),
-    keepAlive: z.boolean().default(true).describe('Reuse connections (the seed `connectionPooling.keepAlive`).'),
+    keepAlive: z
+      .boolean()
+      .default(true)
+      .describe('Reuse connections (the seed `connectionPooling.keepAlive`).'),
     keepAliveTimeout: duration()
       .default(4000)
       .describe('Idle time before a kept-alive socket is closed, unless the upstream says less.'),
-    keepAliveMaxTimeout: duration().default(600_000).describe('Upper bound for keep-alive hints from upstreams.'),
+    keepAliveMaxTimeout: duration()
+      .default(600_000)
+      .describe('Upper bound for keep-alive hints from upstreams.'),
     pipelining: z.number().int().min(1).max(16).default(1).describe('HTTP/1.1 pipelining depth per socket.'),
   })
   .strict()
@@ -25,7 +30,9 @@ export const timeoutsSchema = z
     connect: duration().default(5000).describe('Time to establish a TCP connection; on expiry -> 504.'),
     headers: duration()
       .default(30_000)
-      .describe('Time from sending the request to receiving response headers (the seed `backends.*.timeout`); -> 504.'),
+      .describe(
+        'Time from sending the request to receiving response headers (the seed `backends.*.timeout`); -> 504.',
+      ),
     body: duration()
       .default(30_000)
       .describe('Maximum idle time between response body chunks; on expiry the response is cut off.'),
@@ -42,8 +49,12 @@ export const upstreamSchema = z
       .string()
       .url()
       .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
-      .describe('Base URL of the target, e.g. http://127.0.0.1:3001 (a path prefix is prepended to forwarded paths).'),
-    timeouts: timeoutsSchema.default({ connect: 5000, headers: 30_000, body: 30_000 }),
+      .describe(
+        'Base URL of the target, e.g. http://127.0.0.1:3001 (a path prefix is prepended to forwarded paths).',
+      ),
+    timeouts: timeoutsSchema
+      .default({ connect: 5000, headers: 30_000, body: 30_000 })
+      .describe('Connect, response-headers and body-idle timeouts.'),
     retries: z
       .number()
       .int()
@@ -53,18 +64,24 @@ export const upstreamSchema = z
       .describe(
         'Retries for idempotent requests without a body that failed before any response byte (the seed `backends.*.retries`).',
       ),
-    retryBackoff: duration().default(50).describe('Base delay before a retry; doubled each attempt, with jitter.'),
-    pool: poolSchema.default({
-      connections: 128,
-      keepAlive: true,
-      keepAliveTimeout: 4000,
-      keepAliveMaxTimeout: 600_000,
-      pipelining: 1,
-    }),
+    retryBackoff: duration()
+      .default(50)
+      .describe('Base delay before a retry; doubled each attempt, with jitter.'),
+    pool: poolSchema
+      .default({
+        connections: 128,
+        keepAlive: true,
+        keepAliveTimeout: 4000,
+        keepAliveMaxTimeout: 600_000,
+        pipelining: 1,
+      })
+      .describe('Connection pool per target (undici Pool).'),
     preserveHost: z
       .boolean()
       .default(false)
-      .describe('Send the client Host header upstream instead of the target host (X-Forwarded-Host is always set).'),
+      .describe(
+        'Send the client Host header upstream instead of the target host (X-Forwarded-Host is always set).',
+      ),
   })
   .strict()
 

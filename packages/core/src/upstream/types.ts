@@ -7,7 +7,7 @@ import type { GwResponse } from '../policy/types.js'
  *
  * @example
  * ```ts
- * const users = createUpstream('users', { url: 'http://127.0.0.1:3001' }, { log })
+ * const users = createUpstream('users', { url: 'http://127.0.0.1:3001' }, { log, via: 'gw' })
  * const res = await users.forward(ex)
  * ```
  */
