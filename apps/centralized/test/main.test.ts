@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+
+// The built entry: `turbo run test` builds first (test depends on build); run `pnpm build` before a bare `vitest`.
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+let child: ChildProcess | undefined
+
+afterEach(() => {
+  if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  child = undefined
+})
+
+function waitFor(
+  pattern: RegExp,
+  output: () => string,
+  proc: ChildProcess,
+  timeoutMs = 10_000,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => done(new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`)),
+      timeoutMs,
+    )
+    const check = (): void => {
+      const match = pattern.exec(output())
+      if (match) done(undefined, match)
+    }
+    const onExit = (code: number | null): void =>
+      done(new Error(`exited with ${code} before ${pattern}:\n${output()}`))
+    function done(error?: Error, match?: RegExpMatchArray): void {
+      clearTimeout(timer)
+      proc.stdout?.off('data', check)
+      proc.off('exit', onExit)
+      if (error) reject(error)
+      else resolve(match!)
+    }
+    proc.stdout?.on('data', check)
+    proc.once('exit', onExit)
+    check()
+  })
+}
+
+describe('node dist/main.js', () => {
+  it('prints where it listens, serves traffic and exits 0 on SIGTERM', async () => {
+    expect(
+      existsSync(MAIN),
+      `${MAIN} is missing: build the app first (pnpm --filter @gw/app-centralized build)`,
+    ).toBe(true)
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }
+    for (const name of ['USERS_SERVICE_URL', 'PRODUCTS_SERVICE_URL', 'ORDERS_SERVICE_URL']) delete env[name]
+    const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = proc
+    let stdout = ''
+    let stderr = ''
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      proc.once('exit', (code, signal) => resolve({ code, signal })),
+    )
+
+    const [, base] = await waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, () => stdout + stderr, proc)
+    expect(stdout).toContain(`curl ${base}/api/products`)
+    expect(stdout).toMatch(/users\s+http:\/\/127\.0\.0\.1:\d+\s+\(bundled demo service\)/)
+    expect(stdout).toMatch(/orders\s+http:\/\/127\.0\.0\.1:\d+\s+\(bundled demo service\)/)
+    // pino JSON lines go to stdout too
+    expect(stdout).toMatch(/"msg":"gateway listening"/)
+
+    const health = await fetch(`${base}/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: 'healthy' })
+    const products = await fetch(`${base}/api/products/1`)
+    expect(products.status).toBe(200)
+    expect(await products.json()).toMatchObject({ id: 1 })
+
+    proc.kill('SIGTERM')
+    const { code, signal } = await exited
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
+    expect(stdout).toMatch(/"msg":"shutting down gracefully"/)
+    expect(stdout).toMatch(/"msg":"gateway stopped"/)
+  })
+
+  it('exits 1 with a readable message when the configuration is invalid', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: 'not-a-port', LOG_LEVEL: 'silent' }
+    const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = proc
+    let stderr = ''
+    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)))
+    expect(code).toBe(1)
+    expect(stderr).toContain('failed to start')
+    expect(stderr).toContain('server.port')
+  })
+})
