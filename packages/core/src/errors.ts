@@ -63,7 +63,9 @@ export interface ErrorSpec {
  */
 export function defineErrors<const T extends Record<string, ErrorSpec>>(
   specs: T,
-): { readonly [K in keyof T]: T[K] & { create(detail?: string, options?: GatewayErrorOptions): GatewayError } } {
+): {
+  readonly [K in keyof T]: T[K] & { create(detail?: string, options?: GatewayErrorOptions): GatewayError }
+} {
   const out: Record<string, unknown> = {}
   for (const [key, spec] of Object.entries(specs)) {
     titles.set(spec.code, spec.title)
@@ -86,7 +88,11 @@ export const coreErrors = defineErrors({
   methodNotAllowed: { code: 'GW_ERR_METHOD_NOT_ALLOWED', status: 405, title: 'Method not allowed' },
   requestTimeout: { code: 'GW_ERR_REQUEST_TIMEOUT', status: 408, title: 'Request timeout' },
   bodyTooLarge: { code: 'GW_ERR_BODY_TOO_LARGE', status: 413, title: 'Content too large' },
-  headersTooLarge: { code: 'GW_ERR_HEADERS_TOO_LARGE', status: 431, title: 'Request header fields too large' },
+  headersTooLarge: {
+    code: 'GW_ERR_HEADERS_TOO_LARGE',
+    status: 431,
+    title: 'Request header fields too large',
+  },
   clientAborted: { code: 'GW_ERR_CLIENT_ABORTED', status: 499, title: 'Client closed request' },
   internal: { code: 'GW_ERR_INTERNAL', status: 500, title: 'Internal gateway error' },
   upstreamUnavailable: { code: 'GW_ERR_UPSTREAM_UNAVAILABLE', status: 502, title: 'Bad gateway' },

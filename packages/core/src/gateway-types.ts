@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Clock } from './clock.js'
 import type { RouteBaseInput, ServerConfig, ServerInput } from './config/schema.js'
 import type { Exchange } from './exchange/exchange.js'

@@ -1,17 +1,29 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { systemClock } from './clock.js'
-import { collectIssues, formatIssues, type ConfigIssue } from './config/format-issues.js'
+import { configErrorMap } from './config/error-map.js'
+import { type ConfigIssue, collectIssues, formatIssues } from './config/format-issues.js'
 import { DEFAULT_ROUTE_METHODS, routeBaseSchema, type ServerConfig, serverSchema } from './config/schema.js'
 import { coreErrors } from './errors.js'
 import type { Exchange } from './exchange/exchange.js'
 import type { Gateway, GatewayOptions, RouteConfig } from './gateway-types.js'
 import { noopLogger } from './logger.js'
-import { type CompiledChain, instantiatePolicies, type PolicyInstance, type Terminal, validateChainOrder } from './policy/chain.js'
+import {
+  type CompiledChain,
+  instantiatePolicies,
+  type PolicyInstance,
+  type Terminal,
+  validateChainOrder,
+} from './policy/chain.js'
 import { GatewayRouter } from './router/router.js'
 import { createUpstreamPathMapper } from './router/upstream-path.js'
 import { createHttpServer } from './server/http-server.js'
-import { createRequestHandler, type CompiledRoute, type HandlerRuntime, type LifecycleState } from './server/request-handler.js'
+import {
+  type CompiledRoute,
+  createRequestHandler,
+  type HandlerRuntime,
+  type LifecycleState,
+} from './server/request-handler.js'
 import { createClientAddressResolver } from './server/request-meta.js'
 import { noopTelemetry } from './telemetry.js'
 import { createUpstream } from './upstream/index.js'
@@ -61,7 +73,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         name,
         isUpstream(input)
           ? input
-          : createUpstream(name, upstreamSchema.parse(input), { log: log.child({ upstream: name }), via: serverConfig.via, trustProxy: addresses, requestIdHeader: serverConfig.requestIdHeader }),
+          : createUpstream(name, upstreamSchema.parse(input), {
+              log: log.child({ upstream: name }),
+              via: serverConfig.via,
+              trustProxy: addresses,
+              requestIdHeader: serverConfig.requestIdHeader,
+            }),
       )
     }
     const ctx = { log, clock, telemetry, resources: options.resources ?? {} }
@@ -189,18 +206,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
 function validateOptions(options: GatewayOptions): ServerConfig {
   const issues: ConfigIssue[] = []
-  const server = serverSchema.safeParse(options.server ?? {})
+  const server = serverSchema.safeParse(options.server ?? {}, { error: configErrorMap })
   if (!server.success) issues.push(...collectIssues(server.error, 'server'))
   const upstreamNames = Object.keys(options.upstreams ?? {})
   for (const [name, input] of Object.entries(options.upstreams ?? {})) {
     if (isUpstream(input)) continue
-    const parsed = upstreamSchema.safeParse(input)
+    const parsed = upstreamSchema.safeParse(input, { error: configErrorMap })
     if (!parsed.success) issues.push(...collectIssues(parsed.error, `upstreams.${name}`))
   }
   const ids = new Set<string>()
   options.routes.forEach((route, index) => {
     const { policies: _policies, handler, ...base } = route
-    const parsed = routeBaseSchema.safeParse(base)
+    const parsed = routeBaseSchema.safeParse(base, { error: configErrorMap })
     if (!parsed.success) issues.push(...collectIssues(parsed.error, `routes[${index}]`))
     if (route.upstream !== undefined && !upstreamNames.includes(route.upstream)) {
       issues.push({
@@ -212,20 +229,29 @@ function validateOptions(options: GatewayOptions): ServerConfig {
       issues.push({ path: `routes[${index}]`, message: 'a route needs an upstream or a handler' })
     }
     if (route.upstream !== undefined && handler !== undefined) {
-      issues.push({ path: `routes[${index}]`, message: 'a route has either an upstream or a handler, not both' })
+      issues.push({
+        path: `routes[${index}]`,
+        message: 'a route has either an upstream or a handler, not both',
+      })
     }
     const id = routeId(route)
     if (ids.has(id)) issues.push({ path: `routes[${index}].id`, message: `duplicate route id '${id}'` })
     ids.add(id)
   })
   if (issues.length > 0 || !server.success) {
-    throw coreErrors.config.create(`invalid gateway configuration:\n${formatIssues(issues)}`, { extensions: { issues } })
+    throw coreErrors.config.create(`invalid gateway configuration:\n${formatIssues(issues)}`, {
+      extensions: { issues },
+    })
   }
   return server.data
 }
 
 function routeId(route: RouteConfig): string {
-  return route.id ?? (route.methods ? `${route.methods.join(',')} ${route.path}` : route.path) + (route.host ? `@${route.host}` : '')
+  return (
+    route.id ??
+    (route.methods ? `${route.methods.join(',')} ${route.path}` : route.path) +
+      (route.host ? `@${route.host}` : '')
+  )
 }
 
 function routeMethods(route: RouteConfig): string[] {
@@ -242,7 +268,8 @@ function terminalFor(route: RouteConfig, upstreams: Map<string, Upstream>): Term
 
 function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | ReturnType<Terminal> {
   const allowed = router.allowedMethods(ex.request.url, ex.request.host)
-  if (allowed.length === 0) throw coreErrors.notFound.create(`No route for ${ex.request.method} ${ex.request.path}`)
+  if (allowed.length === 0)
+    throw coreErrors.notFound.create(`No route for ${ex.request.method} ${ex.request.path}`)
   const allow = allowed.join(', ')
   if (ex.request.method === 'OPTIONS') return { status: 204, headers: { allow }, body: null }
   throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not allowed here`, { headers: { allow } })

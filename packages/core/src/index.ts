@@ -1,7 +1,8 @@
-export { readBody, type ReadBodyOptions } from './body.js'
+export { z } from 'zod'
+export { type ReadBodyOptions, readBody } from './body.js'
 export { type Clock, systemClock } from './clock.js'
 export { duration, parseDuration } from './config/duration.js'
-export { collectIssues, type ConfigIssue, formatIssues, formatPath } from './config/format-issues.js'
+export { type ConfigIssue, collectIssues, formatIssues, formatPath } from './config/format-issues.js'
 export {
   DEFAULT_ROUTE_METHODS,
   httpMethodSchema,
@@ -37,15 +38,22 @@ export type { Gateway, GatewayOptions, RouteConfig, RouteHandler } from './gatew
 export { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel, noopLogger } from './logger.js'
 export {
   type CompiledChain,
-  instantiatePolicies,
   type InstantiateContext,
+  instantiatePolicies,
   type LocatedEntry,
   type PolicyInstance,
   sortByStage,
   type Terminal,
   validateChainOrder,
 } from './policy/chain.js'
-export { createEntry, definePolicy, isRespond, localResponse, type PolicyFactory, respond } from './policy/define-policy.js'
+export {
+  createEntry,
+  definePolicy,
+  isRespond,
+  localResponse,
+  type PolicyFactory,
+  respond,
+} from './policy/define-policy.js'
 export { buildOutcome, completeExchange, discardBody, errorResponse, runExchange } from './policy/runner.js'
 export {
   type EntrySettings,
@@ -56,9 +64,9 @@ export {
   type PolicyEntry,
   type PolicyHandlers,
   type PolicyMode,
+  type Resources,
   type ResponseBody,
   type ResponseHeaders,
-  type Resources,
   type SetupContext,
   STAGES,
   type Stage,
@@ -66,12 +74,21 @@ export {
   type Verdict,
 } from './policy/types.js'
 export { GatewayRouter, type RouteMatch, type RouterRoute } from './router/router.js'
-export { createClientAddressResolver, type ClientAddressResolver, normaliseIp } from './server/request-meta.js'
+export {
+  type ClientAddressResolver,
+  createClientAddressResolver,
+  normaliseIp,
+} from './server/request-meta.js'
 export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
 export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
 export { createUpstream } from './upstream/index.js'
-export { poolSchema, timeoutsSchema, type UpstreamConfig, type UpstreamInput, upstreamSchema } from './upstream/schema.js'
+export {
+  poolSchema,
+  timeoutsSchema,
+  type UpstreamConfig,
+  type UpstreamInput,
+  upstreamSchema,
+} from './upstream/schema.js'
 export type { Upstream } from './upstream/types.js'
 export { VERSION } from './version.js'
-export { z } from 'zod'

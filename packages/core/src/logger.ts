@@ -83,7 +83,8 @@ function serialiseFields(obj: object): Record<string, unknown> {
   if (obj instanceof Error) return { err: { type: obj.name, message: obj.message } }
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(obj)) {
-    out[key] = value instanceof Error ? { type: value.name, message: value.message, code: codeOf(value) } : value
+    out[key] =
+      value instanceof Error ? { type: value.name, message: value.message, code: codeOf(value) } : value
   }
   return out
 }

@@ -28,7 +28,13 @@ describe('gateway: routing, probes and errors over real sockets', () => {
     upstreams: { users: { url: upstream.url } },
     routes: [
       { path: '/api/users/*', upstream: 'users', stripPrefix: '/api' },
-      { id: 'user-by-id', path: '/v2/users/:id', methods: ['GET' as const], upstream: 'users', rewrite: { pattern: '^/v2/users/(\\d+)$', replacement: '/users/$1/profile' } },
+      {
+        id: 'user-by-id',
+        path: '/v2/users/:id',
+        methods: ['GET' as const],
+        upstream: 'users',
+        rewrite: { pattern: '^/v2/users/(\\d+)$', replacement: '/users/$1/profile' },
+      },
     ],
   })
 
@@ -54,7 +60,12 @@ describe('gateway: routing, probes and errors over real sockets', () => {
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
     expect(res.headers.get('x-request-id')).toBe('abc-123')
-    expect(await res.json()).toMatchObject({ status: 404, code: 'GW_ERR_ROUTE_NOT_FOUND', requestId: 'abc-123', title: 'Not found' })
+    expect(await res.json()).toMatchObject({
+      status: 404,
+      code: 'GW_ERR_ROUTE_NOT_FOUND',
+      requestId: 'abc-123',
+      title: 'Not found',
+    })
   })
 
   it('answers a known path with a wrong method with 405 and Allow', async () => {
@@ -96,7 +107,10 @@ describe('gateway: routing, probes and errors over real sockets', () => {
   it('rejects a duplicate Host with 400 problem+json', async () => {
     gw = await start(routes())
     const port = Number(new URL(gw.url).port)
-    const raw = await rawRequest(port, 'GET /api/users/1 HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n')
+    const raw = await rawRequest(
+      port,
+      'GET /api/users/1 HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n',
+    )
     const res = parseRawResponse(raw)
     expect(res.status).toBe(400)
     expect(res.headers['content-type']).toBe('application/problem+json')
@@ -107,7 +121,9 @@ describe('gateway: routing, probes and errors over real sockets', () => {
   it('rejects an invalid Host and a missing Host', async () => {
     gw = await start(routes())
     const port = Number(new URL(gw.url).port)
-    const invalid = parseRawResponse(await rawRequest(port, 'GET / HTTP/1.1\r\nHost: bad host/x\r\nConnection: close\r\n\r\n'))
+    const invalid = parseRawResponse(
+      await rawRequest(port, 'GET / HTTP/1.1\r\nHost: bad host/x\r\nConnection: close\r\n\r\n'),
+    )
     expect(invalid.status).toBe(400)
     const missing = parseRawResponse(await rawRequest(port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n'))
     expect(missing.status).toBe(400)
@@ -117,7 +133,9 @@ describe('gateway: routing, probes and errors over real sockets', () => {
     gw = await start(routes())
     const port = Number(new URL(gw.url).port)
     for (const target of ['/api/users/../admin', '/api/users/%2e%2e/admin', '/api/users/./x']) {
-      const res = parseRawResponse(await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n`))
+      const res = parseRawResponse(
+        await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n`),
+      )
       expect(res.status, target).toBe(400)
     }
   })
@@ -125,14 +143,21 @@ describe('gateway: routing, probes and errors over real sockets', () => {
   it('answers malformed HTTP with 400 problem+json and oversized headers with 431', async () => {
     gw = await start({ ...routes(), server: { maxHeaderSize: 4096 } })
     const port = Number(new URL(gw.url).port)
-    const malformed = parseRawResponse(await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'))
+    const malformed = parseRawResponse(
+      await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'),
+    )
     expect(malformed.status).toBe(400)
     expect(malformed.headers['content-type']).toBe('application/problem+json')
     const smuggle = parseRawResponse(
-      await rawRequest(port, 'POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+      await rawRequest(
+        port,
+        'POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ),
     )
     expect(smuggle.status).toBe(400)
-    const huge = parseRawResponse(await rawRequest(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`))
+    const huge = parseRawResponse(
+      await rawRequest(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`),
+    )
     expect(huge.status).toBe(431)
   })
 
@@ -140,7 +165,10 @@ describe('gateway: routing, probes and errors over real sockets', () => {
     gw = await start(routes())
     const port = Number(new URL(gw.url).port)
     const res = parseRawResponse(
-      await rawRequest(port, 'GET http://api.example/api/users/5 HTTP/1.1\r\nHost: api.example\r\nConnection: close\r\n\r\n'),
+      await rawRequest(
+        port,
+        'GET http://api.example/api/users/5 HTTP/1.1\r\nHost: api.example\r\nConnection: close\r\n\r\n',
+      ),
     )
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toMatchObject({ url: '/users/5' })
@@ -152,7 +180,10 @@ describe('gateway: config validation', () => {
     const error = await createGateway({
       server: { port: -1 },
       upstreams: { users: { url: 'not a url' } },
-      routes: [{ path: '/a', upstream: 'users' }, { path: 'b', upstream: 'orders' }],
+      routes: [
+        { path: '/a', upstream: 'users' },
+        { path: 'b', upstream: 'orders' },
+      ],
     }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'GW_ERR_CONFIG' })
     const message = (error as Error).message
@@ -173,7 +204,10 @@ describe('gateway: config validation', () => {
       },
     })
     await expect(
-      createGateway({ policies: [needsRedis()], routes: [{ path: '/', handler: () => ({ status: 200, headers: {}, body: null }) }] }),
+      createGateway({
+        policies: [needsRedis()],
+        routes: [{ path: '/', handler: () => ({ status: 200, headers: {}, body: null }) }],
+      }),
     ).rejects.toMatchObject({ code: 'GW_ERR_MISSING_RESOURCE' })
   })
 })
@@ -223,7 +257,11 @@ describe('gateway: onComplete and client aborts over real sockets', () => {
       schema: z.object({}),
       create: () => ({ onComplete: (_ex, outcome) => outcomes.push(outcome) }),
     })
-    const gw = await start({ upstreams: { up: { url: upstream.url } }, policies: [recorder()], routes: [{ path: '/*', upstream: 'up' }] })
+    const gw = await start({
+      upstreams: { up: { url: upstream.url } },
+      policies: [recorder()],
+      routes: [{ path: '/*', upstream: 'up' }],
+    })
     const req = httpRequest(`${gw.url}/hang`)
     req.on('error', () => {})
     req.end()
@@ -283,7 +321,11 @@ describe('gateway: graceful shutdown', () => {
     })
     await gw.listen()
     const url = gw.url
-    const inflight = fetch(`${url}/slow`).then(async (r) => ({ status: r.status, body: await r.text(), connection: r.headers.get('connection') }))
+    const inflight = fetch(`${url}/slow`).then(async (r) => ({
+      status: r.status,
+      body: await r.text(),
+      connection: r.headers.get('connection'),
+    }))
     await new Promise((r) => setTimeout(r, 100))
     const closing = gw.close()
     expect(gw.ready).toBe(false)
@@ -302,4 +344,3 @@ async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void
     await new Promise((r) => setTimeout(r, 20))
   }
 }
-

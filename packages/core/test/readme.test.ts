@@ -11,7 +11,8 @@ describe('README options tables', () => {
   it('match the zod schemas (regenerate with UPDATE_README=1 pnpm --filter @gw/core test)', () => {
     const current = readFileSync(README, 'utf8')
     let expected = current
-    for (const [name, schema] of Object.entries(tables)) expected = injectOptionsTable(expected, name, renderOptionsTable(schema))
+    for (const [name, schema] of Object.entries(tables))
+      expected = injectOptionsTable(expected, name, renderOptionsTable(schema))
     if (process.env.UPDATE_README === '1') writeFileSync(README, expected)
     else expect(current).toBe(expected)
   })

@@ -54,14 +54,18 @@ describe('gateway: streaming without buffering', () => {
     }, 25)
 
     const receivedClient = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${gw.url}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
-        let total = 0
-        res.on('data', (chunk: Buffer) => {
-          total += chunk.length
-        })
-        res.on('end', () => resolve(total))
-        res.on('error', reject)
-      })
+      const req = httpRequest(
+        `${gw.url}/upload`,
+        { method: 'POST', headers: { 'content-type': 'application/octet-stream' } },
+        (res) => {
+          let total = 0
+          res.on('data', (chunk: Buffer) => {
+            total += chunk.length
+          })
+          res.on('end', () => resolve(total))
+          res.on('error', reject)
+        },
+      )
       req.on('error', reject)
       generated(TOTAL).pipe(req)
     })

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { normaliseIp } from '../src/server/request-meta.js'
 import { describe, expect, it } from 'vitest'
+import { normaliseIp } from '../src/server/request-meta.js'
 import {
   backoffDelay,
   buildUpstreamHeaders,

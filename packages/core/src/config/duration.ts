@@ -22,18 +22,22 @@ export function parseDuration(value: number | string): number {
  *
  * @example
  * ```ts
- * z.object({ window: duration().default('15m') }).parse({}) // { window: 900000 }
+ * z.object({ window: duration().default(900_000) }).parse({ window: '15m' }) // { window: 900000 }
  * ```
  */
-export function duration(): z.ZodPipe<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>, z.ZodTransform<number, string | number>> {
-  return z
-    .union([z.number().nonnegative(), z.string()])
-    .transform((value, ctx) => {
-      const ms = parseDuration(value)
-      if (!Number.isFinite(ms) || ms < 0) {
-        ctx.addIssue({ code: 'custom', message: `invalid duration '${String(value)}' (use ms or e.g. 5s, 15m, 1h)` })
-        return z.NEVER
-      }
-      return ms
-    })
+export function duration(): z.ZodPipe<
+  z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>,
+  z.ZodTransform<number, string | number>
+> {
+  return z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
+    const ms = parseDuration(value)
+    if (!Number.isFinite(ms) || ms < 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid duration '${String(value)}' (use ms or e.g. 5s, 15m, 1h)`,
+      })
+      return z.NEVER
+    }
+    return ms
+  })
 }

@@ -18,7 +18,8 @@ export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment)) out += out ? `.${segment}` : segment
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment))
+      out += out ? `.${segment}` : segment
     else out += `[${JSON.stringify(String(segment))}]`
   }
   return out || '(root)'
@@ -53,7 +54,9 @@ export function collectIssues(error: z.ZodError, prefix = ''): ConfigIssue[] {
   return out
 }
 
-function pickUnionBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
+function pickUnionBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
   let best: readonly z.core.$ZodIssue[] | undefined
   let bestDepth = -1
   for (const branch of branches) {

@@ -42,7 +42,7 @@ export function renderOptionsTable(schema: AnySchema): string {
       const required = !info.optional && !info.hasDefault
       const shownDefault = info.hasDefault && !info.object ? `\`${JSON.stringify(info.defaultValue)}\`` : ''
       rows.push(
-        `| \`${prefix}${name}\`${required ? ' (required)' : ''} | ${info.type} | ${shownDefault} | ${escape(info.description ?? '')} |`,
+        `| \`${prefix}${name}\`${required ? ' (required)' : ''} | ${info.type} | ${shownDefault} | ${escapeCell(info.description ?? '')} |`,
       )
       if (info.object) visit(info.object, `${prefix}${name}.`)
     }
@@ -112,7 +112,7 @@ function unwrapName(schema: AnySchema): string {
   return describe(schema).type
 }
 
-function escape(text: string): string {
+function escapeCell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 }
 

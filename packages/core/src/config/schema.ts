@@ -6,7 +6,15 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 /** Methods a route may list. */
 export const httpMethodSchema = z.enum(HTTP_METHODS)
 /** Methods a route accepts when it lists none. */
-export const DEFAULT_ROUTE_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+export const DEFAULT_ROUTE_METHODS: readonly string[] = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+]
 
 const cidrSchema = z.string().refine((value) => {
   const [address, bits, extra] = value.split('/')
@@ -23,11 +31,15 @@ export const serverSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(3000).describe('Listening port (PORT).'),
     host: z.string().default('0.0.0.0').describe('Listening address.'),
-    headersTimeout: duration().default(10_000).describe('Time allowed to receive the complete request headers; -> 408.'),
+    headersTimeout: duration()
+      .default(10_000)
+      .describe('Time allowed to receive the complete request headers; -> 408.'),
     requestTimeout: duration()
       .default(30_000)
       .describe('Time allowed to receive the complete request (the seed `server.timeout`); -> 408.'),
-    keepAliveTimeout: duration().default(5000).describe('Idle time before a client keep-alive connection is closed.'),
+    keepAliveTimeout: duration()
+      .default(5000)
+      .describe('Idle time before a client keep-alive connection is closed.'),
     maxHeaderSize: z
       .number()
       .int()
@@ -35,8 +47,18 @@ export const serverSchema = z
       .max(1_048_576)
       .default(16_384)
       .describe('Maximum size of request headers in bytes; larger -> 431.'),
-    maxConnections: z.number().int().min(0).default(10_000).describe('Maximum concurrent client connections (0: no cap).'),
-    maxRequestsPerSocket: z.number().int().min(0).default(0).describe('Requests per keep-alive connection (0: no cap).'),
+    maxConnections: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe('Maximum concurrent client connections (0: no cap).'),
+    maxRequestsPerSocket: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Requests per keep-alive connection (0: no cap).'),
     trustProxy: z
       .array(cidrSchema)
       .default([])
@@ -51,7 +73,11 @@ export const serverSchema = z
       .toLowerCase()
       .default('x-request-id')
       .describe('Header carrying the request id in and out.'),
-    via: z.string().regex(/^[\w.-]+$/).default('gw').describe('Pseudonym used in the Via header.'),
+    via: z
+      .string()
+      .regex(/^[\w.-]+$/)
+      .default('gw')
+      .describe('Pseudonym used in the Via header.'),
   })
   .strict()
 
@@ -89,11 +115,21 @@ export const routeBaseSchema = z
     path: z
       .string()
       .startsWith('/')
-      .describe("find-my-way pattern: '/users/:id', '/api/users/*' (a trailing /* also matches the bare prefix)."),
-    methods: z.array(httpMethodSchema).nonempty().optional().describe('Methods served; default all but TRACE.'),
+      .describe(
+        "find-my-way pattern: '/users/:id', '/api/users/*' (a trailing /* also matches the bare prefix).",
+      ),
+    methods: z
+      .array(httpMethodSchema)
+      .nonempty()
+      .optional()
+      .describe('Methods served; default all but TRACE.'),
     host: z.string().optional().describe('Only match requests for this Host (without port).'),
     upstream: z.string().optional().describe('Name of the upstream to forward to.'),
-    stripPrefix: z.string().startsWith('/').optional().describe('Prefix removed from the path before forwarding.'),
+    stripPrefix: z
+      .string()
+      .startsWith('/')
+      .optional()
+      .describe('Prefix removed from the path before forwarding.'),
     rewrite: rewriteSchema.optional().describe('Regex path rewrite applied after stripPrefix.'),
   })
   .strict()

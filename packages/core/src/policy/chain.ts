@@ -4,7 +4,16 @@ import type { Exchange } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { StateKey } from '../state.js'
 import type { Telemetry } from '../telemetry.js'
-import { STAGES, type GwResponse, type MaybePromise, type PolicyEntry, type PolicyHandlers, type PolicyMode, type Resources, type SetupContext } from './types.js'
+import {
+  type GwResponse,
+  type MaybePromise,
+  type PolicyEntry,
+  type PolicyHandlers,
+  type PolicyMode,
+  type Resources,
+  type SetupContext,
+  STAGES,
+} from './types.js'
 
 /** A policy instance ready to run: its handlers, bound once at start-up. */
 export interface PolicyInstance {
@@ -104,7 +113,10 @@ export function validateChainOrder(chain: readonly LocatedEntry[], log: Logger):
     const contract = entry.definition.state?.(entry.options)
     if (entry.allowOutOfOrder) {
       if (contract?.requires?.length || entry.definition.mustFollow?.length) {
-        log.warn({ policy: entry.definition.name, where: located.where }, 'order checks skipped (allowOutOfOrder)')
+        log.warn(
+          { policy: entry.definition.name, where: located.where },
+          'order checks skipped (allowOutOfOrder)',
+        )
       }
     } else {
       for (const key of contract?.requires ?? []) {

@@ -1,7 +1,16 @@
 import type { z } from 'zod'
-import { coreErrors } from '../errors.js'
+import { configErrorMap } from '../config/error-map.js'
 import { collectIssues, formatIssues } from '../config/format-issues.js'
-import type { EntrySettings, PolicyDefinition, PolicyEntry, Verdict, GwResponse, ResponseBody, ResponseHeaders } from './types.js'
+import { coreErrors } from '../errors.js'
+import type {
+  EntrySettings,
+  GwResponse,
+  PolicyDefinition,
+  PolicyEntry,
+  ResponseBody,
+  ResponseHeaders,
+  Verdict,
+} from './types.js'
 
 /**
  * A policy factory: call it with options to get a chain entry; its `definition` is what config files use.
@@ -49,12 +58,15 @@ export function createEntry<S extends z.ZodType>(
   options: unknown,
   settings: EntrySettings = {},
 ): PolicyEntry<S> {
-  const parsed = definition.schema.safeParse(options)
+  const parsed = definition.schema.safeParse(options, { error: configErrorMap })
   if (!parsed.success) {
     const issues = collectIssues(parsed.error, `${definition.name}.options`)
-    throw coreErrors.config.create(`invalid options for policy '${definition.name}':\n${formatIssues(issues)}`, {
-      extensions: { issues },
-    })
+    throw coreErrors.config.create(
+      `invalid options for policy '${definition.name}':\n${formatIssues(issues)}`,
+      {
+        extensions: { issues },
+      },
+    )
   }
   return {
     definition,
@@ -73,7 +85,11 @@ export function createEntry<S extends z.ZodType>(
  * onRequest: (ex) => ex.request.headers['x-api-key'] ? undefined : respond(401, { error: 'no key' })
  * ```
  */
-export function respond(status: number, body?: unknown, headers: ResponseHeaders = {}): { respond: GwResponse } {
+export function respond(
+  status: number,
+  body?: unknown,
+  headers: ResponseHeaders = {},
+): { respond: GwResponse } {
   return { respond: localResponse(status, body, headers) }
 }
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { GatewayError } from '../errors.js'
-import { createStateKey } from '../state.js'
-import { createTestExchange, createTestPipeline, runPipeline } from '../testing/index.js'
-import { definePolicy, localResponse, respond } from './define-policy.js'
-import { instantiatePolicies, validateChainOrder } from './chain.js'
 import { noopLogger } from '../logger.js'
+import { createStateKey } from '../state.js'
 import { noopTelemetry } from '../telemetry.js'
+import { createTestExchange, createTestPipeline, runPipeline } from '../testing/index.js'
+import { instantiatePolicies, validateChainOrder } from './chain.js'
+import { definePolicy, localResponse, respond } from './define-policy.js'
 import { runExchange } from './runner.js'
 import type { Outcome, PolicyHandlers, Stage } from './types.js'
 
@@ -53,7 +53,17 @@ describe('policy runner', () => {
     const res = await runPipeline([p({ id: 'a' }), p({ id: 'b' }), p({ id: 'c' })], { url: '/x' })
     expect(res.status).toBe(200)
     expect(res.upstreamCalls).toBe(1)
-    expect(events).toEqual(['req:a', 'req:b', 'req:c', 'res:c:200', 'res:b:200', 'res:a:200', 'done:c:200', 'done:b:200', 'done:a:200'])
+    expect(events).toEqual([
+      'req:a',
+      'req:b',
+      'req:c',
+      'res:c:200',
+      'res:b:200',
+      'res:a:200',
+      'done:c:200',
+      'done:b:200',
+      'done:a:200',
+    ])
     expect(res.headers['x-seen-a']).toBe('1')
   })
 
@@ -71,7 +81,11 @@ describe('policy runner', () => {
   it('behaves the same with async handlers', async () => {
     const events: Event[] = []
     const p = probe(events)
-    const res = await runPipeline([p({ id: 'a', async: true }), p({ id: 'b', deny: 403, async: true }), p({ id: 'c' })])
+    const res = await runPipeline([
+      p({ id: 'a', async: true }),
+      p({ id: 'b', deny: 403, async: true }),
+      p({ id: 'c' }),
+    ])
     expect(res.status).toBe(403)
     expect(events).toEqual(['req:a', 'req:b', 'res:a:403', 'done:b:403', 'done:a:403'])
   })
@@ -134,9 +148,13 @@ describe('policy runner', () => {
   it('maps an upstream failure to its status and runs onResponse for all entered policies', async () => {
     const events: Event[] = []
     const p = probe(events)
-    const res = await runPipeline([p({ id: 'a' })], {}, {
-      upstream: () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', 504, 'too slow')),
-    })
+    const res = await runPipeline(
+      [p({ id: 'a' })],
+      {},
+      {
+        upstream: () => Promise.reject(new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', 504, 'too slow')),
+      },
+    )
     expect(res.status).toBe(504)
     expect(res.outcome.error?.code).toBe('GW_ERR_UPSTREAM_TIMEOUT')
     expect(events).toEqual(['req:a', 'res:a:504', 'done:a:504'])
@@ -155,7 +173,12 @@ describe('policy runner', () => {
     const decisions: string[] = []
     const p = probe(events)
     const pipeline = await createTestPipeline([p({ id: 'a', deny: 401 }, { mode: 'report' })], {
-      telemetry: { enabled: true, decision: (_ex, d) => decisions.push(`${d.policy}:${d.outcome}`), count() {}, observe() {} },
+      telemetry: {
+        enabled: true,
+        decision: (_ex, d) => decisions.push(`${d.policy}:${d.outcome}`),
+        count() {},
+        observe() {},
+      },
     })
     const res = await pipeline.run()
     expect(res.status).toBe(200)
@@ -167,20 +190,28 @@ describe('policy runner', () => {
 
 describe('chain order validation', () => {
   const principal = createStateKey<string>('principal-test')
-  const make = (name: string, stage: Stage, extra: { requires?: boolean; provides?: boolean; mustFollow?: Stage[] } = {}) =>
+  const make = (
+    name: string,
+    stage: Stage,
+    extra: { requires?: boolean; provides?: boolean; mustFollow?: Stage[] } = {},
+  ) =>
     definePolicy({
       name,
       stage,
       schema: z.object({}),
       ...(extra.mustFollow ? { mustFollow: extra.mustFollow } : {}),
-      state: () => ({ requires: extra.requires ? [principal] : [], provides: extra.provides ? [principal] : [] }),
+      state: () => ({
+        requires: extra.requires ? [principal] : [],
+        provides: extra.provides ? [principal] : [],
+      }),
       create: () => ({}),
     })
   const auth = make('auth', 'authn', { provides: true })
   const limitByUser = make('limit-by-user', 'limit', { requires: true })
   const sharedCache = make('shared-cache', 'cache', { mustFollow: ['authn', 'authz'] })
   const ipLimit = make('ip-limit', 'limit')
-  const locate = (entries: ReturnType<typeof auth>[]) => entries.map((entry, i) => ({ entry, where: `policies[${i}]` }))
+  const locate = (entries: ReturnType<typeof auth>[]) =>
+    entries.map((entry, i) => ({ entry, where: `policies[${i}]` }))
 
   it('accepts a required key provided earlier', () => {
     expect(() => validateChainOrder(locate([auth(), limitByUser()]), noopLogger)).not.toThrow()
@@ -193,7 +224,9 @@ describe('chain order validation', () => {
   })
 
   it('fails when nothing provides a required key', () => {
-    expect(() => validateChainOrder(locate([limitByUser()]), noopLogger)).toThrow('no policy in the chain provides it')
+    expect(() => validateChainOrder(locate([limitByUser()]), noopLogger)).toThrow(
+      'no policy in the chain provides it',
+    )
   })
 
   it('rejects an order a definition marks unsafe, naming both policies', () => {
@@ -209,19 +242,28 @@ describe('chain order validation', () => {
   it('allowOutOfOrder overrides the checks and logs a warning', () => {
     const warnings: unknown[] = []
     const log = { ...noopLogger, warn: (obj: unknown) => warnings.push(obj), child: () => log }
-    expect(() => validateChainOrder(locate([sharedCache({}, { allowOutOfOrder: true }), auth()]), log)).not.toThrow()
+    expect(() =>
+      validateChainOrder(locate([sharedCache({}, { allowOutOfOrder: true }), auth()]), log),
+    ).not.toThrow()
     expect(warnings).toHaveLength(1)
   })
 })
 
 describe('definePolicy', () => {
   it('validates options eagerly with the path of the bad option', () => {
-    const limit = definePolicy({ name: 'limit', stage: 'limit', schema: z.object({ max: z.number() }), create: () => ({}) })
+    const limit = definePolicy({
+      name: 'limit',
+      stage: 'limit',
+      schema: z.object({ max: z.number() }),
+      create: () => ({}),
+    })
     // @ts-expect-error wrong type on purpose
     expect(() => limit({ max: 'ten' })).toThrow(/limit\.options\.max: /)
   })
 
   it('rejects names that are not kebab-case', () => {
-    expect(() => definePolicy({ name: 'RateLimit', stage: 'limit', schema: z.object({}), create: () => ({}) })).toThrow(/kebab-case/)
+    expect(() =>
+      definePolicy({ name: 'RateLimit', stage: 'limit', schema: z.object({}), create: () => ({}) }),
+    ).toThrow(/kebab-case/)
   })
 })

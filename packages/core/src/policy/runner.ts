@@ -16,7 +16,9 @@ import type { GwResponse, MaybePromise, Outcome, Verdict } from './types.js'
  */
 export function runExchange(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
   const res = runRequestPhase(ex, chain, 0)
-  return isPromise(res) ? res.then((r) => runResponsePhase(ex, chain, r, ex._entered - 1)) : runResponsePhase(ex, chain, res, ex._entered - 1)
+  return isPromise(res)
+    ? res.then((r) => runResponsePhase(ex, chain, r, ex._entered - 1))
+    : runResponsePhase(ex, chain, res, ex._entered - 1)
 }
 
 function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): MaybePromise<GwResponse> {
@@ -38,7 +40,9 @@ function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): Mayb
       return verdict.then(
         (v) => takeRequestVerdict(ex, chain, i, v) ?? runRequestPhase(ex, chain, i + 1),
         (error: unknown) =>
-          reportedDenial(ex, chain, i, error) ? runRequestPhase(ex, chain, i + 1) : failAt(ex, chain, i, error),
+          reportedDenial(ex, chain, i, error)
+            ? runRequestPhase(ex, chain, i + 1)
+            : failAt(ex, chain, i, error),
       )
     }
     const answer = takeRequestVerdict(ex, chain, i, verdict)
@@ -47,7 +51,12 @@ function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): Mayb
   return runTerminal(ex, chain)
 }
 
-function takeRequestVerdict(ex: Exchange, chain: CompiledChain, index: number, verdict: Verdict): GwResponse | undefined {
+function takeRequestVerdict(
+  ex: Exchange,
+  chain: CompiledChain,
+  index: number,
+  verdict: Verdict,
+): GwResponse | undefined {
   if (!verdict) return undefined
   const policy = chain.policies[index]!
   if (policy.mode === 'report') {
@@ -61,15 +70,23 @@ function takeRequestVerdict(ex: Exchange, chain: CompiledChain, index: number, v
 
 /** In report mode a thrown client error (status < 500) is a would-be denial: logged, recorded, skipped. */
 function reportedDenial(ex: Exchange, chain: CompiledChain, index: number, error: unknown): boolean {
-  if (chain.policies[index]!.mode !== 'report' || !(error instanceof GatewayError) || error.status >= 500) return false
+  if (chain.policies[index]!.mode !== 'report' || !(error instanceof GatewayError) || error.status >= 500)
+    return false
   reportWouldDeny(ex, chain, index, error.status, error.code)
   return true
 }
 
-function reportWouldDeny(ex: Exchange, chain: CompiledChain, index: number, status: number, code: string | undefined): void {
+function reportWouldDeny(
+  ex: Exchange,
+  chain: CompiledChain,
+  index: number,
+  status: number,
+  code: string | undefined,
+): void {
   const name = chain.policies[index]!.name
   ex.log.warn({ policy: name, status, code }, 'report mode: request would have been denied')
-  if (chain.telemetry.enabled) chain.telemetry.decision(ex, { policy: name, outcome: 'report', reason: code ?? String(status) })
+  if (chain.telemetry.enabled)
+    chain.telemetry.decision(ex, { policy: name, outcome: 'report', reason: code ?? String(status) })
 }
 
 function failAt(ex: Exchange, chain: CompiledChain, index: number, error: unknown): GwResponse {
@@ -87,7 +104,12 @@ function runTerminal(ex: Exchange, chain: CompiledChain): MaybePromise<GwRespons
   return isPromise(res) ? res.catch((error: unknown) => errorResponse(ex, error, undefined)) : res
 }
 
-function runResponsePhase(ex: Exchange, chain: CompiledChain, res: GwResponse, from: number): MaybePromise<GwResponse> {
+function runResponsePhase(
+  ex: Exchange,
+  chain: CompiledChain,
+  res: GwResponse,
+  from: number,
+): MaybePromise<GwResponse> {
   const policies = chain.policies
   for (let i = from; i >= 0; i--) {
     if (i === ex._responder) continue
@@ -173,7 +195,13 @@ export function completeExchange(ex: Exchange, chain: CompiledChain, outcome: Ou
  * const outcome = buildOutcome(ex, chain, 200, false, 1024)
  * ```
  */
-export function buildOutcome(ex: Exchange, chain: CompiledChain, status: number, aborted: boolean, bytesSent: number): Outcome {
+export function buildOutcome(
+  ex: Exchange,
+  chain: CompiledChain,
+  status: number,
+  aborted: boolean,
+  bytesSent: number,
+): Outcome {
   const error: GatewayError | undefined = ex._error
   return {
     status: aborted ? 499 : status,

@@ -25,7 +25,11 @@ export function createUpstreamPathMapper(
   return (url) => {
     const q = url.indexOf('?')
     let path = q === -1 ? url : url.slice(0, q)
-    if (prefix && path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47)) {
+    if (
+      prefix &&
+      path.startsWith(prefix) &&
+      (path.length === prefix.length || path.charCodeAt(prefix.length) === 47)
+    ) {
       path = path.slice(prefix.length) || '/'
     }
     if (regex) path = path.replace(regex, replacement)

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError, renderProblem } from '../errors.js'
@@ -32,7 +32,9 @@ export function createHttpServer(
   )
   if (config.maxConnections > 0) server.maxConnections = config.maxConnections
   server.maxRequestsPerSocket = config.maxRequestsPerSocket
-  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => onClientError(error, socket, log))
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) =>
+    onClientError(error, socket, log),
+  )
   return server
 }
 

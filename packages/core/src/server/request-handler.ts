@@ -11,7 +11,7 @@ import { buildOutcome, completeExchange, discardBody, errorResponse, runExchange
 import type { GwResponse } from '../policy/types.js'
 import type { GatewayRouter } from '../router/router.js'
 import type { UpstreamPathMapper } from '../router/upstream-path.js'
-import { type ClientAddressResolver, acceptRequestId, hasDotSegment, validHost } from './request-meta.js'
+import { acceptRequestId, type ClientAddressResolver, hasDotSegment, validHost } from './request-meta.js'
 
 /** What the router stores per route. */
 export interface CompiledRoute {
@@ -64,12 +64,17 @@ interface TrackedResponse extends ServerResponse {
  * http.createServer(createRequestHandler(runtime))
  * ```
  */
-export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestHandler(
+  rt: HandlerRuntime,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const { healthPath, readyPath } = rt.config
   return function handleRequest(req, res) {
     let url = req.url ?? '/'
     const method = req.method ?? 'GET'
-    if ((method === 'GET' || method === 'HEAD') && (matchesPath(url, healthPath) || matchesPath(url, readyPath))) {
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      (matchesPath(url, healthPath) || matchesPath(url, readyPath))
+    ) {
       answerProbe(rt, res, matchesPath(url, healthPath))
       return
     }
@@ -78,7 +83,8 @@ export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage,
     let early: GatewayError | undefined
     if (url.charCodeAt(0) !== 47) {
       const absolute = splitAbsoluteForm(url)
-      if (absolute === undefined) early = coreErrors.badRequest.create('Request target must be origin-form or absolute-form')
+      if (absolute === undefined)
+        early = coreErrors.badRequest.create('Request target must be origin-form or absolute-form')
       else {
         url = absolute.path
         host = absolute.authority
@@ -109,7 +115,12 @@ export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage,
     if (match !== null) {
       const compiled = match.route.value
       chain = compiled.chain
-      route = { id: match.route.id, pattern: compiled.pattern, params: match.params, upstream: compiled.upstream }
+      route = {
+        id: match.route.id,
+        pattern: compiled.pattern,
+        params: match.params,
+        upstream: compiled.upstream,
+      }
       if (compiled.mapPath !== undefined) upstreamPath = compiled.mapPath(url)
     } else {
       chain = early === undefined ? rt.fallback : rt.bare
@@ -128,7 +139,11 @@ export function createRequestHandler(rt: HandlerRuntime): (req: IncomingMessage,
       return
     }
     const result = runExchange(ex, chain)
-    if (result instanceof Promise) result.then((r) => sendResponse(tracked, r), (e: unknown) => sendResponse(tracked, errorResponse(ex, e, undefined)))
+    if (result instanceof Promise)
+      result.then(
+        (r) => sendResponse(tracked, r),
+        (e: unknown) => sendResponse(tracked, errorResponse(ex, e, undefined)),
+      )
     else sendResponse(tracked, result)
   }
 }
@@ -149,7 +164,11 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   } catch (error) {
     discardBody(response)
     ex.log.warn({ err: error }, 'invalid response headers')
-    const fallback = errorResponse(ex, coreErrors.upstreamProtocol.create('Invalid response headers', { cause: error }), undefined)
+    const fallback = errorResponse(
+      ex,
+      coreErrors.upstreamProtocol.create('Invalid response headers', { cause: error }),
+      undefined,
+    )
     fallback.headers[rt.config.requestIdHeader] = ex.id
     res.writeHead(fallback.status, fallback.headers)
     res[kSent] = { status: fallback.status, bytesBefore: res.socket?.bytesWritten ?? 0 }
@@ -162,7 +181,8 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   else if (typeof body === 'string' || body instanceof Uint8Array) res.end(body)
   else {
     pipeline(body, res, (error) => {
-      if (error && !ex.aborted) ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
+      if (error && !ex.aborted)
+        ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
     })
   }
 }
@@ -181,9 +201,14 @@ function finish(res: TrackedResponse, status: number, aborted: boolean): void {
   const chain = res[kChain]
   const rt = res[kRuntime]
   const sent = res[kSent]
-  const bytes = sent === undefined ? 0 : Math.max(0, (res.socket?.bytesWritten ?? sent.bytesBefore) - sent.bytesBefore)
+  const bytes =
+    sent === undefined ? 0 : Math.max(0, (res.socket?.bytesWritten ?? sent.bytesBefore) - sent.bytesBefore)
   completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
-  if (aborted) ex.log.info({ status: 499, route: ex.route.id }, 'client closed the connection before the response completed')
+  if (aborted)
+    ex.log.info(
+      { status: 499, route: ex.route.id },
+      'client closed the connection before the response completed',
+    )
   rt.state.inflight--
   if (rt.state.inflight === 0 && rt.state.onIdle !== undefined) rt.state.onIdle()
 }
@@ -191,7 +216,8 @@ function finish(res: TrackedResponse, status: number, aborted: boolean): void {
 function answerProbe(rt: HandlerRuntime, res: ServerResponse, health: boolean): void {
   let status = 200
   let payload: Record<string, unknown>
-  if (health) payload = { status: 'healthy', timestamp: new Date(rt.clock.now()).toISOString(), version: rt.version }
+  if (health)
+    payload = { status: 'healthy', timestamp: new Date(rt.clock.now()).toISOString(), version: rt.version }
   else {
     const ready = rt.state.ready && !rt.state.draining
     status = ready ? 200 : 503

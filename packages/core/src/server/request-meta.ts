@@ -1,5 +1,5 @@
-import { BlockList, isIP } from 'node:net'
 import type { IncomingMessage } from 'node:http'
+import { BlockList, isIP } from 'node:net'
 import { coreErrors } from '../errors.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -55,7 +55,8 @@ export function hasDotSegment(path: string): boolean {
   if (path.includes('%')) {
     const lowered = path.toLowerCase()
     if (lowered.includes('%2e')) {
-      for (const segment of lowered.replaceAll('%2e', '.').split('/')) if (segment === '.' || segment === '..') return true
+      for (const segment of lowered.replaceAll('%2e', '.').split('/'))
+        if (segment === '.' || segment === '..') return true
     }
   }
   return false
@@ -86,7 +87,8 @@ export function createClientAddressResolver(trusted: readonly string[]): ClientA
   for (const entry of trusted) {
     const [address, bits] = entry.split('/') as [string, string | undefined]
     const version = isIP(address)
-    if (version === 0) throw coreErrors.config.create(`invalid trusted proxy '${entry}': expected an IP address or CIDR`)
+    if (version === 0)
+      throw coreErrors.config.create(`invalid trusted proxy '${entry}': expected an IP address or CIDR`)
     const family = version === 6 ? 'ipv6' : 'ipv4'
     if (bits === undefined) list.addAddress(address, family)
     else list.addSubnet(address, Number(bits), family)

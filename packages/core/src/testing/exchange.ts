@@ -38,8 +38,14 @@ export function createTestExchange(request: TestRequest = {}, options: TestExcha
   const url = request.url ?? '/'
   const headers: IncomingHttpHeaders = { host: 'gw.test', ...lowercase(request.headers ?? {}) }
   const body =
-    request.body instanceof Readable ? request.body : Readable.from(request.body === undefined ? [] : [Buffer.from(request.body)])
-  if (request.body !== undefined && !(request.body instanceof Readable) && headers['content-length'] === undefined) {
+    request.body instanceof Readable
+      ? request.body
+      : Readable.from(request.body === undefined ? [] : [Buffer.from(request.body)])
+  if (
+    request.body !== undefined &&
+    !(request.body instanceof Readable) &&
+    headers['content-length'] === undefined
+  ) {
     headers['content-length'] = String(Buffer.byteLength(request.body))
   }
   const gwRequest = new GwRequest({

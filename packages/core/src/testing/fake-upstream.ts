@@ -12,7 +12,11 @@ export interface RecordedRequest {
 }
 
 /** Handles a request on the fake upstream (after its body was read). */
-export type FakeUpstreamHandler = (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => void | Promise<void>
+export type FakeUpstreamHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  recorded: RecordedRequest,
+) => void | Promise<void>
 
 /** A real HTTP server on 127.0.0.1 for integration tests. */
 export interface FakeUpstream {
@@ -34,7 +38,12 @@ export interface FakeUpstreamOptions {
 }
 
 const echo: FakeUpstreamHandler = (_req, res, recorded) => {
-  const body = JSON.stringify({ method: recorded.method, url: recorded.url, headers: recorded.headers, bodyLength: recorded.body.length })
+  const body = JSON.stringify({
+    method: recorded.method,
+    url: recorded.url,
+    headers: recorded.headers,
+    bodyLength: recorded.body.length,
+  })
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
   res.end(body)
 }
@@ -50,7 +59,10 @@ const echo: FakeUpstreamHandler = (_req, res, recorded) => {
  * afterAll(() => upstream.close())
  * ```
  */
-export async function startFakeUpstream(handler: FakeUpstreamHandler = echo, options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  handler: FakeUpstreamHandler = echo,
+  options: FakeUpstreamOptions = {},
+): Promise<FakeUpstream> {
   let current = handler
   let connections = 0
   const requests: RecordedRequest[] = []

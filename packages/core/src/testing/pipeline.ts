@@ -2,7 +2,12 @@ import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import type { Exchange } from '../exchange/exchange.js'
 import { type Logger, noopLogger } from '../logger.js'
-import { type CompiledChain, instantiatePolicies, type PolicyInstance, validateChainOrder } from '../policy/chain.js'
+import {
+  type CompiledChain,
+  instantiatePolicies,
+  type PolicyInstance,
+  validateChainOrder,
+} from '../policy/chain.js'
 import { localResponse } from '../policy/define-policy.js'
 import { buildOutcome, completeExchange, runExchange } from '../policy/runner.js'
 import type { GwResponse, MaybePromise, Outcome, PolicyEntry, Resources } from '../policy/types.js'
@@ -11,7 +16,9 @@ import { createManualClock } from './clock.js'
 import { createTestExchange, type TestRequest } from './exchange.js'
 
 /** A fake upstream for in-process pipelines: a function, or a fixed response. */
-export type TestUpstream = ((ex: Exchange) => MaybePromise<GwResponse>) | { status: number; headers?: GwResponse['headers']; body?: unknown }
+export type TestUpstream =
+  | ((ex: Exchange) => MaybePromise<GwResponse>)
+  | { status: number; headers?: GwResponse['headers']; body?: unknown }
 
 /** Options of {@link createTestPipeline} and {@link runPipeline}. */
 export interface TestPipelineOptions {
@@ -59,7 +66,10 @@ export interface TestPipeline {
  * expect((await pipeline.run()).status).toBe(429)
  * ```
  */
-export async function createTestPipeline(policies: PolicyEntry[], options: TestPipelineOptions = {}): Promise<TestPipeline> {
+export async function createTestPipeline(
+  policies: PolicyEntry[],
+  options: TestPipelineOptions = {},
+): Promise<TestPipeline> {
   const clock = options.clock ?? createManualClock()
   const log = options.log ?? noopLogger
   const telemetry = options.telemetry ?? noopTelemetry

@@ -6,17 +6,13 @@ import { coreErrors, GatewayError } from '../errors.js'
 import type { Exchange, GwRequest } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { GwResponse, ResponseHeaders } from '../policy/types.js'
+import { normaliseIp } from '../server/request-meta.js'
 import { hasRequestBody, shieldBody } from './body.js'
-import {
-  buildUpstreamHeaders,
-  type ForwardingOptions,
-  prepareResponseHeaders,
-} from './headers.js'
+import { buildUpstreamHeaders, type ForwardingOptions, prepareResponseHeaders } from './headers.js'
 import { mapUpstreamError } from './map-error.js'
 import { backoffDelay, isIdempotentMethod } from './retry.js'
 import { type UpstreamConfig, type UpstreamInput, upstreamSchema } from './schema.js'
 import { createTarget, joinPath, type Target } from './target.js'
-import { normaliseIp } from '../server/request-meta.js'
 import { compileTrustProxy, type TrustProxy } from './trust-proxy.js'
 import type { Upstream } from './types.js'
 

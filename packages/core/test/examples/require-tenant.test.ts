@@ -16,7 +16,10 @@ describe('require-tenant (the worked example of docs/writing-a-policy.md)', () =
     const policies = () => [requireTenant({ tenants: ['acme'] })]
     const missing = await runPipeline(policies(), { url: '/' })
     expect(missing.status).toBe(400)
-    expect(missing.json()).toMatchObject({ code: 'GW_ERR_TENANT_MISSING', detail: 'Send the tenant in the x-tenant header' })
+    expect(missing.json()).toMatchObject({
+      code: 'GW_ERR_TENANT_MISSING',
+      detail: 'Send the tenant in the x-tenant header',
+    })
     const unknown = await runPipeline(policies(), { headers: { 'x-tenant': 'evil' } })
     expect(unknown.status).toBe(403)
     expect(unknown.upstreamCalls).toBe(0)
@@ -26,12 +29,16 @@ describe('require-tenant (the worked example of docs/writing-a-policy.md)', () =
   })
 
   it('report mode lets unknown tenants through', async () => {
-    const res = await runPipeline([requireTenant({ tenants: ['acme'] }, { mode: 'report' })], { headers: { 'x-tenant': 'evil' } })
+    const res = await runPipeline([requireTenant({ tenants: ['acme'] }, { mode: 'report' })], {
+      headers: { 'x-tenant': 'evil' },
+    })
     expect(res.status).toBe(200)
   })
 
   it('rejects bad options with their path', () => {
-    expect(() => requireTenant({ tenants: [] as unknown as [string] })).toThrow(/require-tenant\.options\.tenants: /)
+    expect(() => requireTenant({ tenants: [] as unknown as [string] })).toThrow(
+      /require-tenant\.options\.tenants: /,
+    )
   })
 
   it('end to end through a real gateway', async () => {

@@ -39,7 +39,12 @@ export const requireTenant = definePolicy({
           throw tenantErrors.missing.create(`Send the tenant in the ${header} header`)
         }
         if (!allowed.has(tenant)) {
-          setup.telemetry.decision(ex, { policy: 'require-tenant', key: tenant, outcome: 'deny', reason: 'unknown-tenant' })
+          setup.telemetry.decision(ex, {
+            policy: 'require-tenant',
+            key: tenant,
+            outcome: 'deny',
+            reason: 'unknown-tenant',
+          })
           throw tenantErrors.unknown.create(`Tenant '${tenant}' is not served here`)
         }
         ex.set(tenantKey, tenant)

@@ -24,7 +24,11 @@ export function rawRequest(port: number, payload: string | Buffer, timeoutMs = 3
 }
 
 /** Splits a raw HTTP/1.1 response into status, lowercase headers and body. */
-export function parseRawResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
+export function parseRawResponse(raw: string): {
+  status: number
+  headers: Record<string, string>
+  body: string
+} {
   const end = raw.indexOf('\r\n\r\n')
   const head = raw.slice(0, end).split('\r\n')
   const status = Number(head[0]?.split(' ')[1])

@@ -1,0 +1,44 @@
+/**
+ * `@gw/core/config`: gateway files (YAML or JSON) validated by a root zod schema built from the registered
+ * policy definitions, `${VAR}` substitution, conversion to `GatewayOptions`, and the JSON Schema for editors.
+ */
+export { duration, parseDuration } from './duration.js'
+export { type EnvExpansion, type EnvProblem, type EnvSource, expandEnv, substituteEnv } from './env.js'
+export { configErrorMap } from './error-map.js'
+export {
+  buildConfigSchema,
+  configJsonSchema,
+  ENV_REFERENCE_PATTERN,
+  type FileConfig,
+  type FileConfigInput,
+  type FilePolicyEntry,
+  type FileRoute,
+  type FileRouteInput,
+} from './file-schema.js'
+export { type ConfigIssue, collectIssues, formatIssues, formatPath } from './format-issues.js'
+export {
+  type ConfigFormat,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfigFile,
+  parseConfig,
+} from './load.js'
+export { createPolicyRegistry, isPolicyLike, type PolicyLike, type PolicyRegistry } from './registry.js'
+export {
+  DEFAULT_ROUTE_METHODS,
+  httpMethodSchema,
+  type RouteBaseInput,
+  rewriteSchema,
+  routeBaseSchema,
+  type ServerConfig,
+  type ServerInput,
+  serverSchema,
+} from './schema.js'
+export {
+  fromSeedConfig,
+  type SeedBackend,
+  type SeedConfig,
+  type SeedMapping,
+  type SeedPolicyHints,
+} from './seed.js'
+export { toGatewayOptions } from './to-gateway-options.js'
