@@ -151,6 +151,31 @@ export function parseId(value: string | undefined): number | undefined {
   return Number(value)
 }
 
+/**
+ * The `GET /<things>/:id` route of a collection: the item as JSON, or a 404 problem naming it.
+ *
+ * @example
+ * ```ts
+ * getByIdRoute('/users/:id', users, 'User')
+ * ```
+ */
+export function getByIdRoute<T extends { id: number }>(
+  pattern: string,
+  items: readonly T[],
+  noun: string,
+): DemoRoute {
+  return {
+    method: 'GET',
+    pattern,
+    handle({ res, params }) {
+      const id = parseId(params.id)
+      const item = items.find((candidate) => candidate.id === id)
+      if (item === undefined) return sendProblem(res, 404, `${noun} ${params.id} not found`)
+      sendJson(res, 200, item)
+    },
+  }
+}
+
 /** A page of a list, from `?limit=` (1..100, default 20) and `?offset=` (default 0). */
 export function paginate<T>(
   items: readonly T[],

@@ -3,8 +3,8 @@ import {
   type DemoRoute,
   type DemoService,
   type FieldError,
+  getByIdRoute,
   paginate,
-  parseId,
   readJsonObject,
   sendJson,
   sendProblem,
@@ -117,16 +117,7 @@ export function ordersRoutes(refs: OrderReferences): DemoRoute[] {
         sendJson(res, 200, paginate(matching, query))
       },
     },
-    {
-      method: 'GET',
-      pattern: '/orders/:id',
-      handle({ res, params }) {
-        const id = parseId(params.id)
-        const order = orders.find((o) => o.id === id)
-        if (order === undefined) return sendProblem(res, 404, `Order ${params.id} not found`)
-        sendJson(res, 200, order)
-      },
-    },
+    getByIdRoute('/orders/:id', orders, 'Order'),
     {
       method: 'POST',
       pattern: '/orders',

@@ -3,11 +3,10 @@ import {
   type DemoRoute,
   type DemoService,
   type FieldError,
+  getByIdRoute,
   paginate,
-  parseId,
   readJsonObject,
   sendJson,
-  sendProblem,
   sendValidationProblem,
   startDemoService,
 } from './http-kit.js'
@@ -50,16 +49,7 @@ export function productsRoutes(): DemoRoute[] {
         sendJson(res, 200, paginate(matching, query))
       },
     },
-    {
-      method: 'GET',
-      pattern: '/products/:id',
-      handle({ res, params }) {
-        const id = parseId(params.id)
-        const product = products.find((p) => p.id === id)
-        if (product === undefined) return sendProblem(res, 404, `Product ${params.id} not found`)
-        sendJson(res, 200, product)
-      },
-    },
+    getByIdRoute('/products/:id', products, 'Product'),
     {
       method: 'POST',
       pattern: '/products',

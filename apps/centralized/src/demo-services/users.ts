@@ -3,8 +3,8 @@ import {
   type DemoRoute,
   type DemoService,
   type FieldError,
+  getByIdRoute,
   paginate,
-  parseId,
   readJsonObject,
   sendJson,
   sendProblem,
@@ -51,16 +51,7 @@ export function usersRoutes(): DemoRoute[] {
         sendJson(res, 200, paginate(role === null ? users : users.filter((u) => u.role === role), query))
       },
     },
-    {
-      method: 'GET',
-      pattern: '/users/:id',
-      handle({ res, params }) {
-        const id = parseId(params.id)
-        const user = users.find((u) => u.id === id)
-        if (user === undefined) return sendProblem(res, 404, `User ${params.id} not found`)
-        sendJson(res, 200, user)
-      },
-    },
+    getByIdRoute('/users/:id', users, 'User'),
     {
       method: 'POST',
       pattern: '/users',
