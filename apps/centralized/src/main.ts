@@ -15,12 +15,17 @@ function displayUrl(app: CentralizedGateway): string {
   return `http://${host}:${app.port}`
 }
 
+function boundAddress(app: CentralizedGateway): string {
+  const { address } = app.gateway.server.address() as { address: string }
+  return `${address.includes(':') ? `[${address}]` : address}:${app.port}`
+}
+
 function banner(app: CentralizedGateway): string {
   const base = displayUrl(app)
   const width = Math.max(...ROUTES.map((r) => r.path.length))
   const lines = [
     '',
-    `gw centralized gateway listening on ${base} (bound to ${app.url})`,
+    `gw centralized gateway listening on ${base} (bound to ${boundAddress(app)})`,
     '',
     'Routes:',
     ...ROUTES.map(
