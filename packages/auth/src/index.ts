@@ -1,0 +1,2 @@
+export { authErrors } from './errors.js'
+export * from './jwt/index.js'
