@@ -1,2 +1,3 @@
+export * from './api-key/index.js'
 export { authErrors } from './errors.js'
 export * from './jwt/index.js'

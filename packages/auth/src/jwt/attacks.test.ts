@@ -5,6 +5,7 @@ import { createManualClock, createTestPipeline } from '@gw/core/testing'
 import {
   base64url,
   CompactEncrypt,
+  type CryptoKey,
   exportJWK,
   exportSPKI,
   generateKeyPair,
@@ -21,6 +22,11 @@ import { jwt } from './index.js'
  * never reach the upstream. Every case also checks which reason the audit log recorded, so a rejection for
  * the wrong reason fails the test.
  */
+
+async function jwkOf(key: CryptoKey) {
+  const jwk = await exportJWK(key)
+  return { ...jwk, kty: jwk.kty ?? '' }
+}
 
 const SECRET = 'a-very-long-test-secret-of-at-least-32-bytes!'
 const secret = new TextEncoder().encode(SECRET)
@@ -44,7 +50,7 @@ beforeAll(async () => {
   rsa = await generateKeyPair('RS256', { extractable: true })
   rsaPem = await exportSPKI(rsa.publicKey)
   attacker = await generateKeyPair('RS256', { extractable: true })
-  const attackerJwk = await exportJWK(attacker.publicKey)
+  const attackerJwk = await jwkOf(attacker.publicKey)
   jkuServer = createServer((_req, res) => {
     jkuHits++
     res.setHeader('content-type', 'application/json')
@@ -131,7 +137,7 @@ describe('jwt attack suite', () => {
   })
 
   it('rejects an unknown kid', async () => {
-    const jwk = { ...(await exportJWK(rsa.publicKey)), kid: 'k1' }
+    const jwk = { ...(await jwkOf(rsa.publicKey)), kid: 'k1' }
     const token = await new SignJWT(claims())
       .setProtectedHeader({ alg: 'RS256', kid: 'k2' })
       .sign(rsa.privateKey)
@@ -141,7 +147,7 @@ describe('jwt attack suite', () => {
 
   it('ignores an embedded jwk header: the attacker key never verifies', async () => {
     const token = await new SignJWT(claims())
-      .setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(attacker.publicKey) })
+      .setProtectedHeader({ alg: 'RS256', jwk: await jwkOf(attacker.publicKey) })
       .sign(attacker.privateKey)
     const r = await attempt(rs(), token)
     expect([r.res.status, r.reason]).toEqual([401, 'bad-signature'])

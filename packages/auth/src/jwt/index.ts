@@ -9,7 +9,7 @@ import {
   type KeyObject,
 } from 'jose'
 import { authErrors } from '../errors.js'
-import { type Auditor, createAuditor } from '../shared/audit.js'
+import { createAuditor } from '../shared/audit.js'
 import { createCredentialReader, DUPLICATE, MALFORMED } from '../shared/credentials.js'
 import { bearerDenials, parseScopes } from '../shared/deny.js'
 import { authFetch } from '../shared/fetch.js'

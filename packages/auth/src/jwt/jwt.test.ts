@@ -1,11 +1,16 @@
 import { GatewayError, noopLogger, noopTelemetry, principalKey, type SetupContext } from '@gw/core'
 import { createManualClock, createTestExchange, createTestPipeline } from '@gw/core/testing'
-import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
+import { describe, expect, it } from 'vitest'
 import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import { authErrors } from '../errors.js'
 import { jwt } from './index.js'
+
+async function jwkOf(key: CryptoKey) {
+  const jwk = await exportJWK(key)
+  return { ...jwk, kty: jwk.kty ?? '' }
+}
 
 const SECRET = 'a-very-long-test-secret-of-at-least-32-bytes!'
 const secretBytes = new TextEncoder().encode(SECRET)
@@ -78,7 +83,7 @@ describe('jwt: valid tokens', () => {
     const token = await new SignJWT(claims()).setProtectedHeader({ alg }).sign(privateKey)
     const pem = await pipeline({ algorithms: [alg], publicKey: await exportSPKI(publicKey) })
     expect((await pem.run({ headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
-    const jwk = await pipeline({ algorithms: [alg], publicKey: await exportJWK(publicKey) })
+    const jwk = await pipeline({ algorithms: [alg], publicKey: await jwkOf(publicKey) })
     expect((await jwk.run({ headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
   })
 
@@ -86,8 +91,8 @@ describe('jwt: valid tokens', () => {
     const a = await generateKeyPair('ES256', { extractable: true })
     const b = await generateKeyPair('ES256', { extractable: true })
     const keys = [
-      { ...(await exportJWK(a.publicKey)), kid: 'a' },
-      { ...(await exportJWK(b.publicKey)), kid: 'b' },
+      { ...(await jwkOf(a.publicKey)), kid: 'a' },
+      { ...(await jwkOf(b.publicKey)), kid: 'b' },
     ]
     const p = await pipeline({ algorithms: ['ES256'], jwks: { keys } })
     const token = await new SignJWT(claims())

@@ -49,7 +49,7 @@ export const jwtSchema = z
       .string()
       .min(32, 'an HMAC secret must be at least 32 bytes (RFC 7518 §3.2)')
       .optional()
-      .describe('Shared HMAC secret (e.g. `${JWT_SECRET}`), at least 32 bytes.'),
+      .describe('Shared HMAC secret (e.g. from the JWT_SECRET variable), at least 32 bytes.'),
     secretEncoding: z
       .enum(['utf8', 'base64', 'base64url'])
       .default('utf8')
