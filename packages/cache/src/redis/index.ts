@@ -1,0 +1,7 @@
+export { RedisCacheStore, type RedisCacheStoreOptions } from './store.js'
+
+declare module '@gw/core' {
+  interface Resources {
+    redis: import('ioredis').Redis | import('ioredis').Cluster
+  }
+}

@@ -1,0 +1,1 @@
+export { cacheStoreContract } from './store/contract.js'
