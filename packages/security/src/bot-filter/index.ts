@@ -1,0 +1,54 @@
+import { coreErrors, definePolicy } from '@gw/core'
+import { securityErrors } from '../errors.js'
+import { recordDenial } from '../shared/decide.js'
+import { botFilterSchema } from './schema.js'
+
+export { type BotFilterOptions, botFilterSchema } from './schema.js'
+
+function combine(patterns: ReadonlyArray<string | RegExp>): RegExp | undefined {
+  if (patterns.length === 0) return undefined
+  const sources = patterns.map((p) => {
+    const source = typeof p === 'string' ? p : p.source
+    try {
+      new RegExp(source)
+    } catch (error) {
+      throw coreErrors.config.create(`bot-filter: invalid pattern ${source}`, { cause: error })
+    }
+    return `(?:${source})`
+  })
+  return new RegExp(sources.join('|'), 'i')
+}
+
+/**
+ * Refuses (403) user agents matching deny patterns unless an allow pattern matches, and optionally requests
+ * without a User-Agent. Patterns are combined into one case-insensitive expression at start-up.
+ *
+ * @example
+ * ```ts
+ * botFilter({ deny: ['python-requests', 'curl/'], allow: ['^kube-probe/'], missingUserAgent: 'deny' })
+ * ```
+ */
+export const botFilter = definePolicy({
+  name: 'bot-filter',
+  stage: 'guard',
+  description: 'User-agent allow/deny rules and missing User-Agent handling.',
+  schema: botFilterSchema,
+  create(options, setup) {
+    const deny = combine(options.deny)
+    const allow = combine(options.allow)
+    const denyMissing = options.missingUserAgent === 'deny'
+    return {
+      onRequest(ex) {
+        const ua = ex.request.headers['user-agent']
+        if (ua === undefined || ua === '') {
+          if (!denyMissing) return
+          recordDenial(setup, ex, 'bot-filter', 'missing-user-agent', undefined, 'missing-user-agent')
+          throw securityErrors.botDenied.create('A User-Agent header is required')
+        }
+        if (deny === undefined || !deny.test(ua) || allow?.test(ua)) return
+        recordDenial(setup, ex, 'bot-filter', 'deny', ua.slice(0, 200), 'user-agent-denied')
+        throw securityErrors.botDenied.create('This user agent is not allowed')
+      },
+    }
+  },
+})
