@@ -1,0 +1,3 @@
+import './resource.js'
+
+export { createRedisConcurrencyStore, createRedisStore, type RedisClient, type RedisStoreOptions } from './store.js'

@@ -1,0 +1,120 @@
+import type { Clock } from '@gw/core'
+import type { Cluster, Redis } from 'ioredis'
+import { ALGORITHM_CODES, type LimitOutcome } from '../algorithms.js'
+import type { Acquisition, ConcurrencyStore, Decision, LimitCheck, RateLimitStore } from '../store/types.js'
+import { ACQUIRE_SCRIPT, CONSUME_SCRIPT } from './scripts.js'
+
+/** A standalone, Sentinel (a `Redis` with `sentinels`) or Cluster ioredis client. */
+export type RedisClient = Redis | Cluster
+
+/**
+ * Options of {@link createRedisStore} and {@link createRedisConcurrencyStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { clock: undefined } // Redis server time
+ * ```
+ */
+export interface RedisStoreOptions {
+  /**
+   * Time source. Default: the Redis server's `TIME`, so gateways with skewed clocks agree (in a Cluster, the
+   * clock of the node that owns the key). Pass a clock only for tests or a deliberately shared local clock.
+   */
+  clock?: Clock
+}
+
+const CONSUME = 'gwRateLimitConsumeV1'
+const ACQUIRE = 'gwRateLimitAcquireV1'
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>
+
+function script(client: RedisClient, name: string, lua: string): ScriptCall {
+  const commands = client as unknown as Record<string, ScriptCall | undefined>
+  if (typeof commands[name] !== 'function') client.defineCommand(name, { lua })
+  const call = commands[name]!
+  return call.bind(client)
+}
+
+/**
+ * A store shared by every gateway process through Redis. Each decision is one atomic Lua script call (ioredis
+ * sends EVALSHA and falls back to EVAL on NOSCRIPT), keys expire once their state is back to empty, and the
+ * clock is Redis's own. The client is owned by the app: `close()` does not quit it.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * const redis = new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+ * rateLimit({ limit: 100, window: '15m', store: createRedisStore(redis) })
+ * ```
+ */
+export function createRedisStore(client: RedisClient, options: RedisStoreOptions = {}): RateLimitStore {
+  const consume = script(client, CONSUME, CONSUME_SCRIPT)
+  const clock = options.clock
+  return {
+    kind: 'redis',
+    consume(checks: readonly LimitCheck[]): Promise<Decision> {
+      const n = checks.length
+      const args: (string | number)[] = new Array(2 + n * 6)
+      args[0] = n
+      for (let i = 0; i < n; i++) args[1 + i] = checks[i]!.key
+      let a = 1 + n
+      args[a++] = clock === undefined ? -1 : clock.now() * 1000
+      for (let i = 0; i < n; i++) {
+        const { spec, cost } = checks[i]!
+        args[a++] = ALGORITHM_CODES[spec.algorithm]
+        args[a++] = spec.limit
+        args[a++] = spec.windowMs
+        args[a++] = spec.burst
+        args[a++] = cost
+      }
+      args.length = a
+      return consume(...args).then(toDecision)
+    },
+  }
+}
+
+function toDecision(reply: unknown): Decision {
+  const values = reply as number[]
+  const outcomes: LimitOutcome[] = []
+  for (let i = 1; i + 3 < values.length; i += 4) {
+    outcomes.push({
+      allowed: values[i] === 1,
+      remaining: values[i + 1]!,
+      resetMs: values[i + 2]!,
+      retryAfterMs: values[i + 3]!,
+    })
+  }
+  return { allowed: values[0] === 1, outcomes }
+}
+
+/**
+ * A concurrency store on Redis: each key is a sorted set of leases scored by expiry, so slots held by a crashed
+ * gateway come back after `leaseMs`. Acquire is one script call, release one ZREM.
+ *
+ * @example
+ * ```ts
+ * concurrencyLimit({ max: 10, store: createRedisConcurrencyStore(redis) })
+ * ```
+ */
+export function createRedisConcurrencyStore(
+  client: RedisClient,
+  options: RedisStoreOptions = {},
+): ConcurrencyStore {
+  const acquire = script(client, ACQUIRE, ACQUIRE_SCRIPT)
+  const clock = options.clock
+  const prefix = `${process.pid.toString(36)}.${Math.random().toString(36).slice(2, 8)}.`
+  let sequence = 0
+  return {
+    kind: 'redis',
+    acquire(key: string, max: number, leaseMs: number): Promise<Acquisition> {
+      const lease = prefix + (sequence++).toString(36)
+      return acquire(1, key, clock === undefined ? -1 : clock.now(), max, leaseMs, lease).then((reply) => {
+        const [ok, remaining] = reply as [number, number]
+        return ok === 1 ? { acquired: true, remaining, lease } : { acquired: false, remaining: 0, lease: undefined }
+      })
+    },
+    release(key: string, lease: string): Promise<void> {
+      return client.zrem(key, lease).then(() => undefined)
+    },
+  }
+}

@@ -1,0 +1,99 @@
+import { duration, z } from '@gw/core'
+import { POLICY_NAME } from './headers.js'
+import { KEY_KINDS, type KeyFunction } from './keys.js'
+
+/** The key options shared by `rate-limit` limits and `concurrency-limit`. */
+export const keyFields = {
+  key: z
+    .enum(KEY_KINDS)
+    .optional()
+    .describe(
+      "What to count by: 'ip' (default), 'header' (e.g. an API key), 'principal' (authenticated subject, needs an auth policy earlier), 'consumer' (principal consumer, else subject), 'route', 'global' (one counter), 'custom' (keyFn, code only).",
+    ),
+  header: z
+    .string()
+    .min(1)
+    .toLowerCase()
+    .optional()
+    .describe("Header to count by when key is 'header'; requests without it are not limited by this limit."),
+  keyFn: z
+    .custom<KeyFunction>((value) => typeof value === 'function', 'expected a function (ex) => string | undefined')
+    .optional()
+    .describe("Key function when key is 'custom' (code only); returning undefined skips the limit."),
+}
+
+/** Cross-field rules of the key options. */
+export function checkKey(
+  value: { key?: string | undefined; header?: string | undefined; keyFn?: unknown },
+  ctx: z.RefinementCtx,
+  path: (string | number)[] = [],
+): void {
+  if (value.key === 'header' && value.header === undefined)
+    ctx.addIssue({ code: 'custom', path: [...path, 'header'], message: "required when key is 'header'" })
+  if (value.key === 'custom' && value.keyFn === undefined)
+    ctx.addIssue({ code: 'custom', path: [...path, 'keyFn'], message: "required when key is 'custom'" })
+  if (value.header !== undefined && value.key !== 'header')
+    ctx.addIssue({ code: 'custom', path: [...path, 'header'], message: "only used when key is 'header'" })
+  if (value.keyFn !== undefined && value.key !== 'custom')
+    ctx.addIssue({ code: 'custom', path: [...path, 'keyFn'], message: "only used when key is 'custom'" })
+}
+
+/** A quota policy name as shown in RateLimit headers. */
+export const policyName = () =>
+  z.string().regex(POLICY_NAME, 'use letters, digits, and _ . : - (at most 64 characters)')
+
+/** How a policy behaves when its store fails. */
+export const storeErrorFields = {
+  onStoreError: z
+    .enum(['open', 'closed'])
+    .default('open')
+    .describe(
+      "When the store fails, times out or its breaker is open: 'open' lets requests through (logged and counted), 'closed' answers 503.",
+    ),
+  timeout: duration()
+    .default(50)
+    .describe('Per-call store timeout (asynchronous stores such as Redis); a late answer counts as a failure.'),
+  breaker: z
+    .object({
+      failures: z
+        .number()
+        .int()
+        .positive()
+        .default(3)
+        .describe('Consecutive store failures that open the breaker.'),
+      cooldown: duration()
+        .default(1000)
+        .describe('How long the open breaker skips the store before one probe call is tried.'),
+    })
+    .strict()
+    .prefault({})
+    .describe('Circuit breaker around the store: while open, a dead store costs nothing per request.'),
+}
+
+/** The memory store option. */
+export const memoryStoreSchema = z
+  .object({
+    type: z.literal('memory').describe('Per-process store (lru-cache).'),
+    maxKeys: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe('Most keys kept per policy (about 450 bytes each); the least recently used is forgotten beyond it.'),
+  })
+  .strict()
+
+/** The Redis store option. */
+export const redisStoreSchema = z
+  .object({
+    type: z.literal('redis').describe("Shared store on the app's `redis` resource (ioredis: standalone, Sentinel or Cluster)."),
+    prefix: z
+      .string()
+      .default('gw:rl:')
+      .describe('Prefix of every Redis key this policy writes.'),
+    clock: z
+      .enum(['redis', 'local'])
+      .default('redis')
+      .describe("'redis': Redis server TIME, so gateways with skewed clocks agree; 'local': the gateway clock."),
+  })
+  .strict()
