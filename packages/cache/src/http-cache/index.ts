@@ -26,6 +26,7 @@ import {
   mergeHeaders,
   normaliseHeader,
   notStorable,
+  parseAge,
   storedHeaders,
   varyNames,
 } from '../semantics/entry.js'
@@ -236,13 +237,13 @@ function createHandlers(
     return best
   }
 
-  const serve = (ex: Exchange, entry: CacheEntry, age: number, member: string): Verdict => {
+  const serve = (ex: Exchange, entry: CacheEntry, age: number, member: string, conditionals = true): Verdict => {
     const headers: ResponseHeaders = {}
     const stored = entry.headers
     for (const field in stored) headers[field] = stored[field]!
     headers.age = String(Math.floor(age / 1000))
     if (statusOn) headers['cache-status'] = appendCacheStatus(stored['cache-status'], member)
-    if (entry.status === 200 && notModified(ex.request.headers, stored)) {
+    if (conditionals && entry.status === 200 && notModified(ex.request.headers, stored)) {
       const short: ResponseHeaders = {}
       for (const field of NOT_MODIFIED_HEADERS) {
         const value = headers[field]
@@ -409,6 +410,7 @@ function createHandlers(
             requestTime,
             responseTime,
             tagHeaders: config.tagHeaders,
+            ageValue: parseAge(res.headers.age),
           },
           settings,
         ),
@@ -432,6 +434,7 @@ function createHandlers(
         requestTime,
         responseTime,
         tagHeaders: config.tagHeaders,
+        ageValue: parseAge(res.headers.age),
       },
       settings,
     )
@@ -461,7 +464,7 @@ function createHandlers(
     const updated = refreshed(entry, res, st.requestTime, ex.now())
     discardBody(res)
     const member = `${name}; fwd=${st.fwd}; fwd-status=304; stored; ttl=${Math.floor((updated.lifetime - updated.initialAge) / 1000)}`
-    const verdict = serve(ex, updated, updated.initialAge, member)
+    const verdict = serve(ex, updated, updated.initialAge, member, false)
     const done = safeSet(updated)
     return isPromise(done) ? done.then(() => verdict) : verdict
   }
@@ -496,7 +499,13 @@ function createHandlers(
         const window = Math.max(entry.staleIfError, requestWindow * 1000)
         if (age - entry.lifetime <= window) {
           discardBody(res)
-          return serve(ex, entry, age, `${hitMember(entry, age, 'stale-if-error')}; fwd-status=${res.status}`)
+          return serve(
+            ex,
+            entry,
+            age,
+            `${hitMember(entry, age, 'stale-if-error')}; fwd-status=${res.status}`,
+            !st.conditional,
+          )
         }
       }
     }
@@ -519,7 +528,8 @@ function createHandlers(
     }
     const now = ex.now()
     const headers = storedHeaders(res.headers, now, settings)
-    const freshness = computeFreshness(res.status, headers, st.requestTime, now, settings)
+    const ageValue = parseAge(res.headers.age)
+    const freshness = computeFreshness(res.status, headers, st.requestTime, now, settings, ageValue)
     if (freshness.expiresAt <= now) {
       status(res, forward + '; detail=no-freshness')
       release(st)
@@ -535,6 +545,7 @@ function createHandlers(
       requestTime: st.requestTime,
       responseTime: now,
       tagHeaders: config.tagHeaders,
+      ageValue,
     }
     const body = res.body
     const known = body === null || typeof body === 'string' || body instanceof Uint8Array

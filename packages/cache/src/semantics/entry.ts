@@ -147,7 +147,7 @@ export interface Freshness {
  *
  * @example
  * ```ts
- * const f = computeFreshness(200, { 'cache-control': 'max-age=60' }, now, now, settings)
+ * const f = computeFreshness(200, { 'cache-control': 'max-age=60' }, now, now, settings, 0)
  * f.lifetime // 60000
  * ```
  */
@@ -157,11 +157,11 @@ export function computeFreshness(
   requestTime: number,
   responseTime: number,
   settings: FreshnessSettings,
+  ageValue = 0,
 ): Freshness {
   const cc = parseCacheControl(headers['cache-control'])
   const date = parseHttpDate(headers.date) ?? responseTime
   const apparentAge = Math.max(0, responseTime - date)
-  const ageValue = parseAge(headers.age)
   const correctedAgeValue = ageValue * 1000 + Math.max(0, responseTime - requestTime)
   const initialAge = Math.max(apparentAge, correctedAgeValue)
 
@@ -282,6 +282,8 @@ export interface EntryInit {
   requestTime: number
   responseTime: number
   tagHeaders: readonly string[]
+  /** The response's Age value in seconds (headers are stored without Age). */
+  ageValue: number
 }
 
 /**
@@ -301,6 +303,7 @@ export function buildEntry(
     init.requestTime,
     init.responseTime,
     settings,
+    init.ageValue,
   ),
 ): CacheEntry {
   return {
