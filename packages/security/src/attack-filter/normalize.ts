@@ -22,7 +22,7 @@ const NAMED: Record<string, string> = {
 const OVERLONG = /%(?:c0%af|c1%9c|c0%2f|c0%5c|e0%80%af|c1%1c)/i
 const OVERLONG_ALL = /%(?:c0%af|c1%9c|c0%2f|c0%5c|e0%80%af|c1%1c)/gi
 const NON_ASCII = /[^ -~\t\n\r]/
-const SQL_VERSIONED_COMMENT = /\/\*!\d*|\*\//g
+const SQL_VERSIONED_COMMENT = /\/\*!\d*(.*?)\*\//g
 const SQL_COMMENT = /\/\*.*?\*\//g
 const WHITESPACE = /[ \t\v\f\u00a0]+/g
 
@@ -82,7 +82,7 @@ export function decodeEntities(value: string): string {
 /**
  * The text attack rules are matched against: percent-decoded (repeatedly), HTML entities decoded, Unicode
  * NFKC-folded (full-width `＜` becomes `<`), lower-cased, backslashes as slashes, SQL comments removed
- * (`UN/**\/ION` -> `un ion` is harmless; `/*!50000UNION*\/` -> `union`), null bytes dropped and runs of spaces and tabs
+ * (`UNION/**\/SELECT` -> `union select`; `/*!50000UNION*\/` -> `union`), null bytes dropped and runs of spaces and tabs
  * collapsed to one space (CR and LF are kept for the CRLF-injection rule). `plusIsSpace` applies form decoding (query strings, form bodies).
  *
  * @example
@@ -98,7 +98,7 @@ export function normalize(raw: string, plusIsSpace: boolean, rounds = 3): string
   value = value.toLowerCase()
   if (value.includes('\\')) value = value.replaceAll('\\', '/')
   if (value.includes('\0')) value = value.replaceAll('\0', '')
-  if (value.includes('/*')) value = value.replace(SQL_VERSIONED_COMMENT, '').replace(SQL_COMMENT, ' ')
+  if (value.includes('/*')) value = value.replace(SQL_VERSIONED_COMMENT, ' $1 ').replace(SQL_COMMENT, ' ')
   return value.replace(WHITESPACE, ' ')
 }
 

@@ -28,9 +28,9 @@ const ARGS_HEADERS: readonly RuleTarget[] = ['args', 'headers']
 const UA: readonly RuleTarget[] = ['user-agent']
 
 const STRONG_COMMANDS =
-  'whoami|uname|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[23]?|perl|ruby|php|nslookup|powershell|cmd|certutil|busybox|tftp|ifconfig|ipconfig|passwd|telnet|base64|xxd|nohup|crontab|systeminfo|tasklist|net user|rm\\s+-'
+  'whoami|uname|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[23]?|perl|ruby|php|nslookup|powershell|cmd|certutil|busybox|tftp|ifconfig|ipconfig|passwd|telnet|base64|xxd|nohup|crontab|systeminfo|tasklist|net user'
 const WEAK_COMMANDS =
-  'cat|ls|id|echo|printf|sleep|ping|type|env|dig|kill|chmod|chown|reboot|shutdown|ssh|scp|dir|more|head|tail'
+  'rm|cat|ls|id|echo|printf|sleep|ping|type|env|dig|kill|chmod|chown|reboot|shutdown|ssh|scp|dir|more|head|tail'
 
 /**
  * The built-in rule set: conservative signatures modelled on the attack classes of the OWASP Core Rule Set,
@@ -67,8 +67,8 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     category: 'sqli',
     paranoia: 1,
     targets: ARGS,
-    description: 'Numeric boolean injection: 1 or 1=1, 1 and 2>1',
-    pattern: /(?:^|[\s)'"])(?:or|and|xor)\s+\(?\d+\s*(?:=|<>|!=|>|<)\s*\(?\d+\b/,
+    description: 'Numeric boolean injection ending the value or the statement: 1 or 1=1, 10 or 2>1--',
+    pattern: /(?:^|[\s)'"])(?:or|and|xor)\s+\(?\d+\s*(?:=|<>|!=|>|<)\s*\(?\d+\s*(?:--|#|;|\)|$)/,
   },
   {
     id: 'sqli-comment-terminator',
@@ -94,7 +94,7 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     targets: ARGS_HEADERS,
     description: 'Time-based, error-based and out-of-band SQL functions and catalogs',
     pattern:
-      /\b(?:sleep\s*\(\s*\d|pg_sleep\s*\(|benchmark\s*\(\s*\d|waitfor\s+(?:delay|time)\s+['"]|extractvalue\s*\(|updatexml\s*\(|load_file\s*\(|into\s+(?:out|dump)file\b|information_schema\b|xp_cmdshell|sp_executesql|dbms_pipe\.|utl_(?:inaddr|http)\.|sysobjects\b|syscolumns\b|mysql\.user\b|pg_shadow\b|sqlite_master\b|@@version\b|(?:convert|cast)\s*\(.{0,40}\b(?:int|char|varchar)\b.{0,20}\)\s*(?:--|#)|(?:version|database|user|current_user|schema)\s*\(\s*\)\s*(?:--|#|,|\)|$)|group_concat\s*\(|concat(?:_ws)?\s*\(\s*(?:0x|char\s*\(|@@|\(select)|char\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|name_const\s*\(|exp\s*\(\s*~|(?:ascii|ord|substring|substr|mid)\s*\(\s*\(?\s*select\b)/,
+      /\b(?:sleep\s*\(\s*\d+\s*\)|pg_sleep\s*\(|benchmark\s*\(\s*\d|waitfor\s+(?:delay|time)\s+['"]|extractvalue\s*\(|updatexml\s*\(|load_file\s*\(|into\s+(?:out|dump)file\b|information_schema\b|xp_cmdshell|sp_executesql|dbms_pipe\.|utl_(?:inaddr|http)\.|sysobjects\b|syscolumns\b|mysql\.user\b|pg_shadow\b|sqlite_master\b|@@version\b|(?:convert|cast)\s*\(.{0,40}\b(?:int|char|varchar)\b.{0,20}\)\s*(?:--|#)|(?:version|database|user|current_user|schema)\s*\(\s*\)\s*(?:--|#|,|\)|$)|group_concat\s*\(|concat(?:_ws)?\s*\(\s*(?:0x|char\s*\(|@@|\(select)|char\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|name_const\s*\(|exp\s*\(\s*~|(?:ascii|ord|substring|substr|mid)\s*\(\s*\(?\s*select\b)/,
   },
   {
     id: 'sqli-select-probe',
@@ -175,7 +175,7 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     targets: ARGS_HEADERS,
     description: 'javascript:, vbscript: and data:text/html URIs',
     pattern:
-      /(?:^|[\s"'`=(<,;])(?:javascript|vbscript|livescript|mocha)\s*:\s*\S|data\s*:\s*(?:text\/html|image\/svg\+xml|application\/(?:x-)?javascript)[;,]/,
+      /(?:^|[\s"'`=(<,;])(?:javascript|vbscript|livescript|mocha)\s*:\s*(?:[\w$.]+\s*[(`=]|\/[/*]|[[{('"`])|data\s*:\s*(?:text\/html|image\/svg\+xml|application\/(?:x-)?javascript)[;,]/,
   },
   {
     id: 'xss-js-sink',
@@ -210,7 +210,7 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     paranoia: 1,
     targets: ARGS_HEADERS,
     description: 'Parent-directory segments after decoding: ../, ..\\, %2e%2e%2f, ..%c0%af',
-    pattern: /(?:^|[/=:])\.{2,};?\/|\/\.{2,}(?:$|[/;?#])|^\.\.$/,
+    pattern: /(?:^|[/=:])\.{2,};?\/(?!\s)|\/\.{2,}(?:$|[/;?#])|^\.\.$/,
   },
   {
     id: 'lfi-sensitive-file',
@@ -220,7 +220,7 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     description:
       'Well-known sensitive files and directories: /etc/passwd, /proc/self/, .git/, .env, web.config, win.ini',
     pattern:
-      /\/etc\/(?:passwd|shadow|group|hosts|issue|hostname|crontab|sudoers|ssh\/)|\/proc\/(?:self|\d+)\/|(?:^|\/)\.(?:env(?:\.\w+)?|git\/|svn\/|hg\/|htaccess|htpasswd|ds_store|aws\/|ssh\/|bash_history|npmrc|docker(?:env|config))(?:$|[/?#])|(?:^|\/)(?:wp-config\.php|web\.config|boot\.ini|win\.ini|system\.ini|id_rsa|id_dsa|phpinfo\.php|server-status|config\.php\.bak)(?:$|[/?#])|\b(?:c:|%systemroot%)\/windows\/|\/windows\/system32\/|\/var\/log\/|\/usr\/local\/etc\//,
+      /\/etc\/(?:passwd|shadow|group|gshadow|crontab|sudoers|ssh\/|mysql\/|nginx\/|apache2\/)|\/proc\/(?:self|\d+)\/|(?:^|\/)\.(?:env(?:\.\w+)?|git|svn|hg|htaccess|htpasswd|ds_store|aws|ssh|bash_history|npmrc|dockerenv|docker)(?:$|[/?#])|(?:^|\/)(?:wp-config\.php|web\.config|boot\.ini|win\.ini|system\.ini|id_rsa|id_dsa|phpinfo\.php|server-status|config\.php\.bak)(?:$|[/?#])|\b(?:c:|%systemroot%)\/windows\/|\/windows\/system32\/|\/var\/log\/|\/usr\/local\/etc\//,
   },
   {
     id: 'lfi-absolute-path',
@@ -239,7 +239,7 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     description:
       'Shell separator or substitution followed by a command: ; cat /etc/passwd, | id, && whoami, $(uname), `ls -la`',
     pattern: new RegExp(
-      `(?:[;|]|&&|\\$\\(|\`)\\s*(?:\\/(?:usr\\/)?s?bin\\/)?(?:(?:${STRONG_COMMANDS})(?:$|[\\s;|&\`)<>]|\\.exe\\b)|(?:${WEAK_COMMANDS})(?:\\s*$|\\s*[;|&\`)]|\\s+[-\\/.$'"\\d~]))`,
+      `(?:[;|\\n]|&&|\\$\\(|\`)\\s*(?:\\/(?:usr\\/)?s?bin\\/)?(?:(?:${STRONG_COMMANDS})(?:$|[\\s;|&\`)<>]|\\.exe\\b)|(?:${WEAK_COMMANDS})(?:\\s*$|\\s*[;|&\`)]|\\s+[-\\/.$'"\\d~]))`,
     ),
   },
   {
@@ -353,6 +353,6 @@ export const ATTACK_RULES: readonly AttackRule[] = [
     description:
       'User agents of vulnerability scanners and attack tools (sqlmap, nikto, nuclei, nmap, zgrab, ...)',
     pattern:
-      /sqlmap|nikto|\bnmap\b|masscan|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|feroxbuster|\bffuf\b|w3af|burp\s?(?:suite|collaborator)|owasp[\s_-]?zap|zaproxy|havij|arachni|appscan|nessus|openvas|whatweb|jaeles|commix|skipfish|wfuzz|\bdirb\b|xsser|\bparos\b|webinspect|fimap|morfeus|zmeu|jorgee|censysinspect|l9explore|l9tcpid|projectdiscovery|interactsh|metasploit|joomscan|droopescan|cmsmap|wapiti|bsqlbf|sqlninja|struts-?pwn|exploit/,
+      /sqlmap|nikto|\bnmap\b|masscan|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|feroxbuster|\bffuf\b|w3af|burp\s?(?:suite|collaborator)|owasp[\s_-]?zap|zaproxy|havij|arachni|appscan|nessus|openvas|whatweb|jaeles|commix|skipfish|wfuzz|\bdirb\b|xsser|\bparos\b|webinspect|fimap|morfeus|zmeu|jorgee|censysinspect|l9explore|l9tcpid|projectdiscovery|interactsh|metasploit|joomscan|droopescan|cmsmap|wapiti|bsqlbf|sqlninja|struts-?pwn|fuzz faster u fool|exploit/,
   },
 ]
