@@ -1,5 +1,6 @@
 import { createStateKey, type DecisionRecord, definePolicy, LOG_LEVELS, principalKey } from '@gw/core'
 import { decisionsKey } from '../decisions.js'
+import { rememberResponseLength, responseBytes } from '../response-length.js'
 import { traceContextKey } from '../trace-context/index.js'
 import { REDACTED, redactQuery } from './redact.js'
 import { accessLogSchema, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS } from './schema.js'
@@ -74,6 +75,7 @@ export const accessLog = definePolicy({
     }
     return {
       onResponse(ex, res) {
+        rememberResponseLength(ex, res)
         const cache = res.headers['x-cache'] ?? res.headers['cache-status']
         if (cache !== undefined) ex.set(cacheStatusKey, String(cache))
       },
@@ -97,7 +99,7 @@ export const accessLog = definePolicy({
           path: request.path,
           status: outcome.status,
           durationMs: outcome.durationMs,
-          bytesOut: outcome.bytesSent,
+          bytesOut: responseBytes(ex, outcome),
           clientIp: request.ip,
         }
         if (config.query && request.search !== '') line.query = redactQuery(request.search, secretParams)

@@ -9,6 +9,7 @@ import { metricsErrors } from '../errors.js'
 import { methodIndex, statusClassIndex, upstreamErrorKind } from '../prometheus/labels.js'
 import { type MetricsServer, metricsHandler, startMetricsServer } from '../prometheus/server.js'
 import { PrometheusTelemetry } from '../prometheus/telemetry.js'
+import { rememberResponseLength, responseBytes } from '../response-length.js'
 import { metricsSchema } from './schema.js'
 
 declare module '@gw/core' {
@@ -86,12 +87,16 @@ export const metrics = definePolicy({
         }
         return undefined
       },
+      onResponse(ex, res) {
+        rememberResponseLength(ex, res)
+      },
       onComplete(ex, outcome) {
         const series = sink.routeSeries(ex.route)
         const labels = series.labels(methodIndex(ex.request.method), statusClassIndex(outcome.status))
         http.requests.inc(labels, 1)
         http.duration.observe(labels, outcome.durationMs / 1000)
-        if (outcome.bytesSent > 0) http.responseBytes.inc(labels, outcome.bytesSent)
+        const sent = responseBytes(ex, outcome)
+        if (sent > 0) http.responseBytes.inc(labels, sent)
         const length = ex.request.headers['content-length']
         if (length !== undefined) {
           const n = Number(length)

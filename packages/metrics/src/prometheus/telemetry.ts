@@ -33,6 +33,16 @@ export interface HttpMetrics {
   readonly upstreamDuration: Histogram<'upstream' | 'target' | 'status_class'>
 }
 
+/**
+ * prom-client gauges whose `_total` suffix promtool rejects; each is the sum of a by-type gauge that stays
+ * (`nodejs_active_handles{type}`, ...).
+ */
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
+
 const CELLS = METHOD_LABELS.length * STATUS_CLASS_LABELS.length
 
 /** Label objects of one route, built once and reused for every request of the route. */
@@ -154,6 +164,7 @@ export class PrometheusTelemetry implements Telemetry {
         register: this.registry,
         eventLoopMonitoringPrecision: config.eventLoopMonitoringPrecision,
       })
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name)
     }
   }
 
