@@ -1,3 +1,7 @@
+export * from './any-of/index.js'
 export * from './api-key/index.js'
+export * from './authorize/index.js'
+export * from './basic/index.js'
 export { authErrors } from './errors.js'
+export * from './introspection/index.js'
 export * from './jwt/index.js'

@@ -108,7 +108,10 @@ describe('api-key', () => {
   it('refuses the same key sent twice, or in the header and the query, with 400', async () => {
     const p = await pipeline({ consumers, query: 'api_key' })
     const both = await p.run({ url: `/?api_key=${billingKey}`, headers: { 'x-api-key': billingKey } })
-    expect([both.status, both.json<{ code: string }>().code]).toEqual([400, 'GW_ERR_AUTH_DUPLICATE_CREDENTIALS'])
+    expect([both.status, both.json<{ code: string }>().code]).toEqual([
+      400,
+      'GW_ERR_AUTH_DUPLICATE_CREDENTIALS',
+    ])
     const joined = await p.run({ headers: { 'x-api-key': `${reportsKey}, ${billingKey}` } })
     expect(joined.status).toBe(400)
   })
@@ -132,7 +135,12 @@ describe('api-key', () => {
     [{ consumers: [] }, 'configure consumers or a redis key store'],
     [{ consumers, header: null }, 'set a header or a query parameter'],
     [
-      { consumers: [{ id: 'a', keys: [hashApiKey('k')] }, { id: 'b', keys: [hashApiKey('k')] }] },
+      {
+        consumers: [
+          { id: 'a', keys: [hashApiKey('k')] },
+          { id: 'b', keys: [hashApiKey('k')] },
+        ],
+      },
       "already configured for consumer 'a'",
     ],
   ])('rejects bad options %#', (options, message) => {
