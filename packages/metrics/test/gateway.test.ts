@@ -327,11 +327,12 @@ describe('exposition choices', () => {
 
   it('binds nothing and records nothing when METRICS_ENABLED=false', async () => {
     const port = await freePort()
+    const env: Record<string, string | undefined> = { METRICS_ENABLED: 'false' }
     const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
     const gw = await start({
       telemetry,
       upstreams: { users: { url: upstream.url } },
-      policies: [metrics({ enabled: 'false' === process.env.NEVER_SET_METRICS_VAR ? true : false, port })],
+      policies: [metrics({ enabled: env.METRICS_ENABLED !== 'false', port })],
       routes: [{ id: 'users', path: '/users/*', upstream: 'users' }],
     })
     expect((await fetch(`${gw.url}/users/1`)).status).toBe(200)
