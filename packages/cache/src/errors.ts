@@ -14,6 +14,10 @@ export const cacheErrors = defineErrors({
     status: 504,
     title: 'No stored response satisfies only-if-cached',
   },
-  purgeUnauthorized: { code: 'GW_ERR_CACHE_PURGE_UNAUTHORIZED', status: 401, title: 'Purge requires an API key' },
+  purgeUnauthorized: {
+    code: 'GW_ERR_CACHE_PURGE_UNAUTHORIZED',
+    status: 401,
+    title: 'Purge requires an API key',
+  },
   purgeBadRequest: { code: 'GW_ERR_CACHE_PURGE_BAD_REQUEST', status: 400, title: 'Invalid purge request' },
 })

@@ -9,14 +9,14 @@ export { cachePurge } from './purge/index.js'
 export { normaliseUrlKey, type PurgeTarget, purgeCache } from './purge/purge.js'
 export { cacheStores, registerCacheStore } from './purge/registry.js'
 export { cachePurgeSchema, purgeRequestSchema } from './purge/schema.js'
-export { deltaSeconds, type Directives, parseCacheControl } from './semantics/cache-control.js'
+export { type Directives, deltaSeconds, parseCacheControl } from './semantics/cache-control.js'
 export {
   computeFreshness,
   type Freshness,
   type FreshnessSettings,
   HEURISTICALLY_CACHEABLE,
-  notStorable,
   type NotStorableReason,
+  notStorable,
   UNDERSTOOD_STATUSES,
 } from './semantics/entry.js'
 export { formatHttpDate, parseHttpDate } from './semantics/http-date.js'

@@ -18,7 +18,13 @@ export function uniquePrefix(): string {
 export async function cleanPrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0'
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500)
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
+      'COUNT',
+      500,
+    )
     cursor = next
     if (keys.length > 0) await redis.del(...keys)
   } while (cursor !== '0')

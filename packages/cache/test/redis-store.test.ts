@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createManualClock } from '@gw/core/testing'
 import type { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisCacheStore } from '../src/redis/index.js'
 import { cacheStoreContract, testEntry } from '../src/store/contract.js'
 import { MemoryCacheStore } from '../src/store/memory.js'
@@ -52,7 +52,13 @@ describe('RedisCacheStore keys', () => {
 
   it('reads as a miss and drops writes when Redis is unreachable', async () => {
     const { Redis: Client } = await import('ioredis')
-    const dead = new Client({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    const dead = new Client({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
     dead.on('error', () => {})
     const store = new RedisCacheStore(dead, { prefix: freshPrefix(), timeout: 200 })
     await expect(store.set(testEntry(Date.now()))).resolves.toBeUndefined()

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { type Exchange, type GwResponse, type ResponseHeaders, principalKey, type Upstream } from '@gw/core'
+import { type Exchange, type GwResponse, principalKey, type ResponseHeaders, type Upstream } from '@gw/core'
 import {
   createManualClock,
   createTestPipeline,
@@ -62,7 +62,9 @@ const dated = (clock: ManualClock, headers: ResponseHeaders = {}): ResponseHeade
 
 describe('freshness', () => {
   it('serves a max-age response from cache with Age and Cache-Status, and refetches once stale', async () => {
-    const h = await harness((_ex, n) => reply(200, dated(h.clock, { 'cache-control': 'max-age=60' }), `v${n}`))
+    const h = await harness((_ex, n) =>
+      reply(200, dated(h.clock, { 'cache-control': 'max-age=60' }), `v${n}`),
+    )
     const first = await h.run()
     expect(first.text).toBe('v1')
     expect(first.headers['cache-status']).toBe('gw; fwd=uri-miss; fwd-status=200; stored; ttl=60')
@@ -179,13 +181,17 @@ describe('storability', () => {
   })
 
   it('stores no-store responses with must-understand for an understood status', async () => {
-    const h = await harness(() => reply(200, dated(h.clock, { 'cache-control': 'max-age=60, no-store, must-understand' })))
+    const h = await harness(() =>
+      reply(200, dated(h.clock, { 'cache-control': 'max-age=60, no-store, must-understand' })),
+    )
     await h.run()
     expect((await h.run()).upstreamCalls).toBe(0)
   })
 
   it('does not store when the request says no-store, but still serves stored responses', async () => {
-    const h = await harness((_ex, n) => reply(200, dated(h.clock, { 'cache-control': 'max-age=60' }), `v${n}`))
+    const h = await harness((_ex, n) =>
+      reply(200, dated(h.clock, { 'cache-control': 'max-age=60' }), `v${n}`),
+    )
     await h.run({ headers: { 'cache-control': 'no-store' } })
     expect((await h.run()).upstreamCalls).toBe(1)
     expect((await h.run({ headers: { 'cache-control': 'no-store' } })).upstreamCalls).toBe(0)
@@ -249,7 +255,9 @@ describe('authorization and principals', () => {
     const h = await harness((ex) =>
       reply(
         200,
-        dated(h.clock, { 'cache-control': ex.request.url === '/public' ? 'public, max-age=60' : 'max-age=60' }),
+        dated(h.clock, {
+          'cache-control': ex.request.url === '/public' ? 'public, max-age=60' : 'max-age=60',
+        }),
       ),
     )
     const auth = { authorization: 'Bearer x' }
@@ -282,7 +290,12 @@ describe('authorization and principals', () => {
       allowOutOfOrder: false,
     } as unknown as ReturnType<typeof cache>
     const h = await harness(
-      (ex) => reply(200, dated(h.clock, { 'cache-control': 'private, max-age=60' }), String(ex.request.headers['x-user'])),
+      (ex) =>
+        reply(
+          200,
+          dated(h.clock, { 'cache-control': 'private, max-age=60' }),
+          String(ex.request.headers['x-user']),
+        ),
       { perPrincipal: true },
       { policies: [setPrincipal] },
     )
@@ -333,7 +346,9 @@ describe('request directives', () => {
   })
 
   it('never serves stale with must-revalidate, even when the client accepts stale', async () => {
-    const h = await harness(() => reply(200, dated(h.clock, { 'cache-control': 'max-age=10, must-revalidate' })))
+    const h = await harness(() =>
+      reply(200, dated(h.clock, { 'cache-control': 'max-age=10, must-revalidate' })),
+    )
     await h.run()
     h.clock.advance(20_000)
     expect((await h.run({ headers: { 'cache-control': 'max-stale' } })).upstreamCalls).toBe(1)
@@ -355,8 +370,16 @@ describe('validation', () => {
   it('revalidates a stale entry with If-None-Match and updates stored headers from the 304', async () => {
     const h = await harness((ex, n) =>
       ex.request.headers['if-none-match'] === '"v1"'
-        ? reply(304, dated(h.clock, { etag: '"v1"', 'cache-control': 'max-age=30', 'x-version': String(n) }), null)
-        : reply(200, dated(h.clock, { etag: '"v1"', 'cache-control': 'max-age=10', 'x-version': '1' }), 'original'),
+        ? reply(
+            304,
+            dated(h.clock, { etag: '"v1"', 'cache-control': 'max-age=30', 'x-version': String(n) }),
+            null,
+          )
+        : reply(
+            200,
+            dated(h.clock, { etag: '"v1"', 'cache-control': 'max-age=10', 'x-version': '1' }),
+            'original',
+          ),
     )
     await h.run()
     h.clock.advance(15_000)
@@ -428,7 +451,11 @@ describe('validation', () => {
 describe('vary', () => {
   it('keeps one variant per selecting header value', async () => {
     const h = await harness((ex) =>
-      reply(200, dated(h.clock, { 'cache-control': 'max-age=60', vary: 'Accept-Language' }), String(ex.request.headers['accept-language'])),
+      reply(
+        200,
+        dated(h.clock, { 'cache-control': 'max-age=60', vary: 'Accept-Language' }),
+        String(ex.request.headers['accept-language']),
+      ),
     )
     await h.run({ headers: { 'accept-language': 'en' } })
     const de = await h.run({ headers: { 'accept-language': 'de' } })
@@ -442,9 +469,13 @@ describe('vary', () => {
   })
 
   it('adds configured key headers to the key', async () => {
-    const h = await harness((ex) => reply(200, dated(h.clock, { 'cache-control': 'max-age=60' }), String(ex.request.headers['x-tenant'])), {
-      keyHeaders: ['X-Tenant'],
-    })
+    const h = await harness(
+      (ex) =>
+        reply(200, dated(h.clock, { 'cache-control': 'max-age=60' }), String(ex.request.headers['x-tenant'])),
+      {
+        keyHeaders: ['X-Tenant'],
+      },
+    )
     await h.run({ headers: { 'x-tenant': 'a' } })
     expect((await h.run({ headers: { 'x-tenant': 'b' } })).text).toBe('b')
     expect((await h.run({ headers: { 'x-tenant': 'a' } })).upstreamCalls).toBe(0)
@@ -487,7 +518,16 @@ describe('RFC 5861', () => {
     const h = await harness((ex) =>
       failing
         ? reply(503, {})
-        : reply(200, dated(h.clock, { 'cache-control': ex.request.url === '/strict' ? 'max-age=10, must-revalidate, stale-if-error=60' : 'max-age=10, stale-if-error=60' }), 'good'),
+        : reply(
+            200,
+            dated(h.clock, {
+              'cache-control':
+                ex.request.url === '/strict'
+                  ? 'max-age=10, must-revalidate, stale-if-error=60'
+                  : 'max-age=10, stale-if-error=60',
+            }),
+            'good',
+          ),
     )
     await h.run()
     await h.run({ url: '/strict' })
@@ -516,7 +556,11 @@ describe('RFC 5861', () => {
         backgroundCalls++
         await gate
         version++
-        return reply(200, { date: formatHttpDate(clock.now()), 'cache-control': 'max-age=10, stale-while-revalidate=60' }, `v${version}`)
+        return reply(
+          200,
+          { date: formatHttpDate(clock.now()), 'cache-control': 'max-age=10, stale-while-revalidate=60' },
+          `v${version}`,
+        )
       },
       close: async () => {},
     }
@@ -524,7 +568,12 @@ describe('RFC 5861', () => {
     const pipeline = await createTestPipeline([cache({ store })], {
       clock,
       resources: { upstreams: { up: upstream } },
-      upstream: () => reply(200, { date: formatHttpDate(clock.now()), 'cache-control': 'max-age=10, stale-while-revalidate=60' }, 'v1'),
+      upstream: () =>
+        reply(
+          200,
+          { date: formatHttpDate(clock.now()), 'cache-control': 'max-age=10, stale-while-revalidate=60' },
+          'v1',
+        ),
     })
     open.push(pipeline)
     const run = () => pipeline.run({ url: '/p/1', route: { upstream: 'up' } })
@@ -544,7 +593,9 @@ describe('RFC 5861', () => {
   })
 
   it('revalidates in the foreground when no upstreams resource is available', async () => {
-    const h = await harness((_ex, n) => reply(200, dated(h.clock, { 'cache-control': 'max-age=10, stale-while-revalidate=60' }), `v${n}`))
+    const h = await harness((_ex, n) =>
+      reply(200, dated(h.clock, { 'cache-control': 'max-age=10, stale-while-revalidate=60' }), `v${n}`),
+    )
     await h.run()
     h.clock.advance(20_000)
     const res = await h.run()

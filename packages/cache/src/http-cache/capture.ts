@@ -10,7 +10,11 @@ import { pipeline, type Readable, Transform, type TransformCallback } from 'node
  * res.body = captureBody(res.body, 1_048_576, (body) => { if (body) store(body) })
  * ```
  */
-export function captureBody(source: Readable, limit: number, done: (body: Buffer | undefined) => void): Readable {
+export function captureBody(
+  source: Readable,
+  limit: number,
+  done: (body: Buffer | undefined) => void,
+): Readable {
   const capture = new Capture(limit, done)
   pipeline(source, capture, (error) => {
     if (error) capture.finish(undefined)

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import {
+  createStateKey,
   definePolicy,
-  discardBody,
   Exchange,
   GwRequest,
   type GwResponse,
@@ -14,11 +14,10 @@ import {
   type SetupContext,
   type Upstream,
   type Verdict,
-  createStateKey,
 } from '@gw/core'
 import { cacheErrors } from '../errors.js'
 import { registerCacheStore } from '../purge/registry.js'
-import { deltaSeconds, type Directives, parseCacheControl } from '../semantics/cache-control.js'
+import { type Directives, deltaSeconds, parseCacheControl } from '../semantics/cache-control.js'
 import {
   buildEntry,
   computeFreshness,
@@ -237,7 +236,13 @@ function createHandlers(
     return best
   }
 
-  const serve = (ex: Exchange, entry: CacheEntry, age: number, member: string, conditionals = true): Verdict => {
+  const serve = (
+    ex: Exchange,
+    entry: CacheEntry,
+    age: number,
+    member: string,
+    conditionals = true,
+  ): Verdict => {
     const headers: ResponseHeaders = {}
     const stored = entry.headers
     for (const field in stored) headers[field] = stored[field]!
@@ -304,7 +309,8 @@ function createHandlers(
     const remaining = entry.lifetime - age
     const requestNoCache =
       directives['no-cache'] !== undefined ||
-      (headers['cache-control'] === undefined && /(^|[\s,])no-cache($|[\s,])/i.test(String(headers.pragma ?? '')))
+      (headers['cache-control'] === undefined &&
+        /(^|[\s,])no-cache($|[\s,])/i.test(String(headers.pragma ?? '')))
     const maxAge = deltaSeconds(directives, 'max-age')
     const minFresh = deltaSeconds(directives, 'min-fresh')
     const maxStaleArg = directives['max-stale']
@@ -312,9 +318,11 @@ function createHandlers(
       (maxAge === undefined || age <= Math.max(0, maxAge) * 1000) &&
       (minFresh === undefined || remaining >= Math.max(0, minFresh) * 1000)
     if (!requestNoCache && !entry.noCache && constraintsOk) {
-      if (remaining > 0) return serve(ex, entry, age, hitMember(entry, age, st.collapsed ? 'collapsed' : undefined))
+      if (remaining > 0)
+        return serve(ex, entry, age, hitMember(entry, age, st.collapsed ? 'collapsed' : undefined))
       if (!entry.mustRevalidate && maxStaleArg !== undefined) {
-        const maxStale = maxStaleArg === true ? Number.POSITIVE_INFINITY : deltaSeconds(directives, 'max-stale')!
+        const maxStale =
+          maxStaleArg === true ? Number.POSITIVE_INFINITY : deltaSeconds(directives, 'max-stale')!
         if (maxStale >= 0 && -remaining <= maxStale * 1000)
           return serve(ex, entry, age, hitMember(entry, age, 'max-stale'))
       }
@@ -334,7 +342,8 @@ function createHandlers(
       const etag = entry.headers.etag
       const lastModified = entry.headers['last-modified']
       if (etag !== undefined) headers['if-none-match'] = Array.isArray(etag) ? etag.join(', ') : etag
-      if (lastModified !== undefined && !Array.isArray(lastModified)) headers['if-modified-since'] = lastModified
+      if (lastModified !== undefined && !Array.isArray(lastModified))
+        headers['if-modified-since'] = lastModified
       st.conditional = etag !== undefined || lastModified !== undefined
     }
     return
@@ -342,7 +351,8 @@ function createHandlers(
 
   const refreshInBackground = (ex: Exchange, entry: CacheEntry): boolean => {
     const upstreamName = ex.route.upstream
-    const upstream = upstreams !== undefined && upstreamName !== undefined ? upstreams[upstreamName] : undefined
+    const upstream =
+      upstreams !== undefined && upstreamName !== undefined ? upstreams[upstreamName] : undefined
     if (upstream === undefined) return false
     const refreshKey = entry.key + '\n' + entry.variant
     if (refreshing.has(refreshKey)) return true
@@ -383,7 +393,7 @@ function createHandlers(
       const res = await upstream.forward(background)
       const responseTime = setup.clock.now()
       if (res.status === 304) {
-        discardBody(res)
+        releaseBody(res)
         await safeSet(refreshed(entry, res, requestTime, responseTime))
         return
       }
@@ -391,7 +401,7 @@ function createHandlers(
       const directives = parseCacheControl(res.headers['cache-control'])
       const reason = notStorable(res.status, {}, directives, res.headers, false, false)
       if (reason !== undefined || res.status >= 500) {
-        discardBody(res)
+        releaseBody(res)
         if (res.status < 500) await safeDelete(entry.key)
         return
       }
@@ -460,9 +470,14 @@ function createHandlers(
     if (pending.length > 0) return Promise.all(pending).then(() => undefined)
   }
 
-  const store304 = (ex: Exchange, st: RequestState, entry: CacheEntry, res: GwResponse): MaybePromise<Verdict> => {
+  const store304 = (
+    ex: Exchange,
+    st: RequestState,
+    entry: CacheEntry,
+    res: GwResponse,
+  ): MaybePromise<Verdict> => {
     const updated = refreshed(entry, res, st.requestTime, ex.now())
-    discardBody(res)
+    releaseBody(res)
     const member = `${name}; fwd=${st.fwd}; fwd-status=304; stored; ttl=${Math.floor((updated.lifetime - updated.initialAge) / 1000)}`
     const verdict = serve(ex, updated, updated.initialAge, member, false)
     const done = safeSet(updated)
@@ -498,7 +513,7 @@ function createHandlers(
         const requestWindow = deltaSeconds(st.directives, 'stale-if-error') ?? -1
         const window = Math.max(entry.staleIfError, requestWindow * 1000)
         if (age - entry.lifetime <= window) {
-          discardBody(res)
+          releaseBody(res)
           return serve(
             ex,
             entry,
@@ -513,7 +528,14 @@ function createHandlers(
     const reason =
       method === 'HEAD'
         ? 'method'
-        : notStorable(res.status, st.directives, directives, res.headers, st.authenticated, st.canStorePrivate)
+        : notStorable(
+            res.status,
+            st.directives,
+            directives,
+            res.headers,
+            st.authenticated,
+            st.canStorePrivate,
+          )
     const forward = `${name}; fwd=${st.fwd}${st.collapsed ? '; collapsed' : ''}; fwd-status=${res.status}`
     if (reason !== undefined) {
       status(res, forward + `; detail=${reason}`)
@@ -608,7 +630,9 @@ function createHandlers(
       }
       ex.set(stateKey, st)
       const found = safeGet(st.key)
-      return isPromise(found) ? found.then((entries) => lookup(ex, st, entries, true)) : lookup(ex, st, found, true)
+      return isPromise(found)
+        ? found.then((entries) => lookup(ex, st, entries, true))
+        : lookup(ex, st, found, true)
     },
     onResponse,
     onComplete(ex) {
@@ -620,6 +644,15 @@ function createHandlers(
 }
 
 const EMPTY: Buffer = Buffer.alloc(0)
+const noop = (): void => {}
+
+/** Frees a response body the cache will not send, without ever raising an unhandled stream error. */
+function releaseBody(res: GwResponse): void {
+  const body = res.body
+  if (!(body instanceof Readable) || body.destroyed) return
+  body.on('error', noop)
+  body.destroy()
+}
 
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
@@ -647,7 +680,12 @@ function hasConditional(headers: IncomingHttpHeaders): boolean {
 }
 
 function isPlain(headers: IncomingHttpHeaders, st: RequestState): boolean {
-  return headers['cache-control'] === undefined && headers.pragma === undefined && !hasConditional(headers) && !st.authenticated
+  return (
+    headers['cache-control'] === undefined &&
+    headers.pragma === undefined &&
+    !hasConditional(headers) &&
+    !st.authenticated
+  )
 }
 
 function varyPairs(
@@ -679,7 +717,8 @@ function notModified(request: IncomingHttpHeaders, stored: Record<string, string
 /** Whether a 304 answers for this stored response (RFC 9111 §4.3.4). */
 function sameValidator(entry: CacheEntry, res: GwResponse): boolean {
   const etag = res.headers.etag
-  if (etag !== undefined) return String(etag).replace(/^W\//, '') === String(entry.headers.etag ?? '').replace(/^W\//, '')
+  if (etag !== undefined)
+    return String(etag).replace(/^W\//, '') === String(entry.headers.etag ?? '').replace(/^W\//, '')
   const lastModified = res.headers['last-modified']
   if (lastModified !== undefined) return String(lastModified) === String(entry.headers['last-modified'] ?? '')
   return entry.headers.etag === undefined && entry.headers['last-modified'] === undefined

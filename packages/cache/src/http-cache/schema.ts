@@ -14,16 +14,16 @@ function isCacheStore(value: unknown): value is CacheStore {
   )
 }
 
-const seconds = z
-  .number()
-  .int()
-  .nonnegative()
+const seconds = z.number().int().nonnegative()
 
 /** Options of the `cache` policy. */
 export const cacheSchema = z
   .object({
     store: z
-      .union([z.enum(['memory', 'redis', 'tiered']), z.custom<CacheStore>(isCacheStore, 'expected a CacheStore')])
+      .union([
+        z.enum(['memory', 'redis', 'tiered']),
+        z.custom<CacheStore>(isCacheStore, 'expected a CacheStore'),
+      ])
       .default('memory')
       .describe(
         "Where responses are kept: 'memory' (per process LRU), 'redis' (shared; needs the `redis` resource), 'tiered' (memory L1 in front of Redis L2), or a CacheStore instance (code only; share one instance between routes and the purge policy).",
@@ -49,7 +49,12 @@ export const cacheSchema = z
           .positive()
           .default(64 * 1024 * 1024)
           .describe('Bytes the memory store (or tier) may hold before evicting least recently used entries.'),
-        maxEntries: z.number().int().positive().default(10_000).describe('Entries the memory store may hold.'),
+        maxEntries: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('Entries the memory store may hold.'),
       })
       .strict()
       .default({ maxBytes: 64 * 1024 * 1024, maxEntries: 10_000 })
@@ -112,7 +117,9 @@ export const cacheSchema = z
       ),
     coalesceTimeout: duration()
       .default(10_000)
-      .describe('Longest time a collapsed request waits for the leading request before going upstream itself.'),
+      .describe(
+        'Longest time a collapsed request waits for the leading request before going upstream itself.',
+      ),
     storeSetCookie: z
       .boolean()
       .default(false)

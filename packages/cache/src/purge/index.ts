@@ -33,7 +33,9 @@ export const cachePurge = definePolicy({
           const given = Buffer.from(typeof presented === 'string' ? presented : '')
           if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
             setup.telemetry.decision(ex, { policy: 'cache-purge', outcome: 'deny', reason: 'bad-api-key' })
-            throw cacheErrors.purgeUnauthorized.create(`Send the purge API key in the ${config.header} header`)
+            throw cacheErrors.purgeUnauthorized.create(
+              `Send the purge API key in the ${config.header} header`,
+            )
           }
           if (ex.request.method !== 'POST') {
             throw cacheErrors.purgeBadRequest.create('Purge with POST and a JSON body', {
@@ -48,7 +50,8 @@ export const cachePurge = definePolicy({
             throw cacheErrors.purgeBadRequest.create('Body must be JSON')
           }
           const parsed = purgeRequestSchema.safeParse(json)
-          if (!parsed.success) throw cacheErrors.purgeBadRequest.create('Give exactly one of url, prefix or tag')
+          if (!parsed.success)
+            throw cacheErrors.purgeBadRequest.create('Give exactly one of url, prefix or tag')
           const { url, prefix, tag } = parsed.data
           const purged = await purgeCache(
             config.name,

@@ -1,5 +1,5 @@
-import { cacheStores } from './registry.js'
 import type { CacheStore } from '../store/types.js'
+import { cacheStores } from './registry.js'
 
 /** What to purge: one URL (every variant), every URL under a prefix, or every entry with a tag. */
 export type PurgeTarget = { url: string } | { prefix: string } | { tag: string }

@@ -11,7 +11,9 @@ export const cachePurgeSchema = z
     apiKey: z
       .string()
       .min(16)
-      .describe('Secret the purge request must present in `header` (at least 16 characters; use an env var).'),
+      .describe(
+        'Secret the purge request must present in `header` (at least 16 characters; use an env var).',
+      ),
     header: z.string().toLowerCase().default('x-api-key').describe('Request header carrying the API key.'),
     name: z
       .string()
@@ -25,7 +27,11 @@ export const purgeRequestSchema = z
   .object({
     url: z.string().min(1).optional().describe('Purge every variant of one URL (host + path and query).'),
     prefix: z.string().min(1).optional().describe('Purge every URL starting with this host + path prefix.'),
-    tag: z.string().min(1).optional().describe('Purge every entry tagged with this Surrogate-Key / Cache-Tag value.'),
+    tag: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Purge every entry tagged with this Surrogate-Key / Cache-Tag value.'),
   })
   .strict()
   .refine((v) => [v.url, v.prefix, v.tag].filter((x) => x !== undefined).length === 1, {

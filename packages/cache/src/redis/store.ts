@@ -91,7 +91,11 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async delete(key: string): Promise<number> {
-    return this.#guard('delete', async () => Number(await this.#redis.eval(DELETE_SCRIPT, 1, this.#entryKey(key))), 0)
+    return this.#guard(
+      'delete',
+      async () => Number(await this.#redis.eval(DELETE_SCRIPT, 1, this.#entryKey(key))),
+      0,
+    )
   }
 
   async deletePrefix(prefix: string): Promise<number> {
@@ -117,7 +121,8 @@ export class RedisCacheStore implements CacheStore {
       const entryKey = this.#entryKey(key)
       const fields = await this.#guard('purge', () => this.#redis.hgetallBuffer(entryKey), {})
       const tagged = Object.keys(fields).filter((field) => decodeEntry(fields[field]!)?.tags.includes(tag))
-      if (tagged.length > 0) removed += await this.#guard('purge', () => this.#redis.hdel(entryKey, ...tagged), 0)
+      if (tagged.length > 0)
+        removed += await this.#guard('purge', () => this.#redis.hdel(entryKey, ...tagged), 0)
     }
     await this.#guard('purge', () => this.#redis.del(tagKey), 0)
     return removed
@@ -139,13 +144,17 @@ export class RedisCacheStore implements CacheStore {
 
   async #guard<T>(what: string, run: () => Promise<T>, fallback: T): Promise<T> {
     const status = (this.#redis as { status?: string }).status
-    if (status === 'end' || status === 'close' || status === 'reconnecting' || status === 'connecting') return fallback
+    if (status === 'end' || status === 'close' || status === 'reconnecting' || status === 'connecting')
+      return fallback
     let timer: NodeJS.Timeout | undefined
     try {
       return await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`redis ${what} timed out after ${this.#timeout} ms`)), this.#timeout)
+          timer = setTimeout(
+            () => reject(new Error(`redis ${what} timed out after ${this.#timeout} ms`)),
+            this.#timeout,
+          )
         }),
       ])
     } catch (error) {

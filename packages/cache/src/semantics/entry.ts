@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { CacheEntry, StoredHeaders } from '../store/types.js'
-import { deltaSeconds, type Directives, parseCacheControl, qualifiedFields } from './cache-control.js'
+import { type Directives, deltaSeconds, parseCacheControl, qualifiedFields } from './cache-control.js'
 import { formatHttpDate, parseHttpDate } from './http-date.js'
 
 /** Status codes a cache may give heuristic freshness (RFC 9110 §15.1). */
@@ -191,7 +191,10 @@ export function computeFreshness(
   const mustRevalidate =
     cc['must-revalidate'] !== undefined || cc['proxy-revalidate'] !== undefined || sMaxAge !== undefined
   const hasValidators = headers.etag !== undefined || headers['last-modified'] !== undefined
-  const horizon = Math.max(mustRevalidate || noCache ? 0 : Math.max(swr, sie), hasValidators ? settings.keepStale : 0)
+  const horizon = Math.max(
+    mustRevalidate || noCache ? 0 : Math.max(swr, sie),
+    hasValidators ? settings.keepStale : 0,
+  )
   return {
     initialAge,
     lifetime,

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import { createManualClock } from '@gw/core/testing'
+import { describe, expect, it } from 'vitest'
 import { cacheStoreContract, testEntry } from './contract.js'
 import { MemoryCacheStore } from './memory.js'
 import { TieredCacheStore } from './tiered.js'
@@ -8,7 +8,10 @@ cacheStoreContract({ name: 'memory', create: ({ clock }) => new MemoryCacheStore
 cacheStoreContract({
   name: 'tiered (memory over memory)',
   create: ({ clock }) =>
-    new TieredCacheStore(new MemoryCacheStore({ clock }), new MemoryCacheStore({ clock }), { clock, l1Ttl: 500 }),
+    new TieredCacheStore(new MemoryCacheStore({ clock }), new MemoryCacheStore({ clock }), {
+      clock,
+      l1Ttl: 500,
+    }),
 })
 
 describe('MemoryCacheStore bounds', () => {
