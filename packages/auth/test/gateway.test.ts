@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anyOf, apiKey, authorize, basic, hashApiKey, hashPassword, jwt } from '../src/index.js'
-import { createRecordingLogger } from './helpers/logger.js'
 import { type Harness, rawRequest, startHarness } from './helpers/gateway.js'
+import { createRecordingLogger } from './helpers/logger.js'
 
 const SECRET = 'integration-secret-with-at-least-32-bytes'
 const KEY = 'gw_integration-key'
@@ -23,7 +23,14 @@ beforeAll(async () => {
       {
         path: '/jwt/*',
         upstream: 'api',
-        policies: [jwt({ algorithms: ['HS256'], secret: SECRET, forwardClaims: { sub: 'x-user-id' }, stripCredential: true })],
+        policies: [
+          jwt({
+            algorithms: ['HS256'],
+            secret: SECRET,
+            forwardClaims: { sub: 'x-user-id' },
+            stripCredential: true,
+          }),
+        ],
       },
       {
         path: '/orders/*',
@@ -37,7 +44,10 @@ beforeAll(async () => {
           anyOf({
             policies: [
               jwt({ algorithms: ['HS256'], secret: SECRET }),
-              apiKey({ consumers: [{ id: 'partner', plan: 'pro', keys: [hashApiKey(KEY)] }], consumerHeader: 'x-consumer' }),
+              apiKey({
+                consumers: [{ id: 'partner', plan: 'pro', keys: [hashApiKey(KEY)] }],
+                consumerHeader: 'x-consumer',
+              }),
             ],
           }),
         ],
@@ -45,7 +55,11 @@ beforeAll(async () => {
       {
         path: '/admin/*',
         upstream: 'api',
-        policies: [basic({ users: [{ username: 'ops', passwordHash: await hashPassword('hunter2!', { log2Cost: 14 }) }] })],
+        policies: [
+          basic({
+            users: [{ username: 'ops', passwordHash: await hashPassword('hunter2!', { log2Cost: 14 }) }],
+          }),
+        ],
       },
     ],
   })
@@ -56,7 +70,9 @@ afterAll(() => h.close())
 describe('gateway end to end', () => {
   it('jwt: forwards an authenticated request with the claim header and without the token', async () => {
     const token = await sign({})
-    const res = await fetch(`${h.url}/jwt/hello`, { headers: { authorization: `Bearer ${token}`, 'x-user-id': 'evil' } })
+    const res = await fetch(`${h.url}/jwt/hello`, {
+      headers: { authorization: `Bearer ${token}`, 'x-user-id': 'evil' },
+    })
     expect(res.status).toBe(200)
     const echoed = (await res.json()) as { headers: Record<string, string> }
     expect(echoed.headers['x-user-id']).toBe('user-1')
@@ -86,9 +102,13 @@ describe('gateway end to end', () => {
   })
 
   it('authorize: 403 insufficient_scope, then 200 with the scope', async () => {
-    const without = await fetch(`${h.url}/orders/1`, { headers: { authorization: `Bearer ${await sign({ scope: 'profile' })}` } })
+    const without = await fetch(`${h.url}/orders/1`, {
+      headers: { authorization: `Bearer ${await sign({ scope: 'profile' })}` },
+    })
     expect(without.status).toBe(403)
-    expect(without.headers.get('www-authenticate')).toContain('error="insufficient_scope", error_description="The access token lacks the scope this resource requires", scope="orders:read"')
+    expect(without.headers.get('www-authenticate')).toContain(
+      'error="insufficient_scope", error_description="The access token lacks the scope this resource requires", scope="orders:read"',
+    )
     const withScope = await fetch(`${h.url}/orders/1`, {
       headers: { authorization: `Bearer ${await sign({ scope: 'orders:read' })}` },
     })
@@ -98,8 +118,12 @@ describe('gateway end to end', () => {
   it('any-of: JWT or API key; the consumer header reaches the upstream', async () => {
     const viaKey = await fetch(`${h.url}/either/x`, { headers: { 'x-api-key': KEY, 'x-consumer': 'evil' } })
     expect(viaKey.status).toBe(200)
-    expect(((await viaKey.json()) as { headers: Record<string, string> }).headers['x-consumer']).toBe('partner')
-    const viaJwt = await fetch(`${h.url}/either/x`, { headers: { authorization: `Bearer ${await sign({})}` } })
+    expect(((await viaKey.json()) as { headers: Record<string, string> }).headers['x-consumer']).toBe(
+      'partner',
+    )
+    const viaJwt = await fetch(`${h.url}/either/x`, {
+      headers: { authorization: `Bearer ${await sign({})}` },
+    })
     expect(viaJwt.status).toBe(200)
     const none = await fetch(`${h.url}/either/x`)
     expect(none.status).toBe(401)

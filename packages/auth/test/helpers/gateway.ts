@@ -10,7 +10,9 @@ export interface Harness {
   close(): Promise<void>
 }
 
-export async function startHarness(options: Omit<GatewayOptions, 'upstreams'> & { upstream?: FakeUpstream }): Promise<Harness> {
+export async function startHarness(
+  options: Omit<GatewayOptions, 'upstreams'> & { upstream?: FakeUpstream },
+): Promise<Harness> {
   const upstream = options.upstream ?? (await startFakeUpstream())
   const gw = await createGateway({
     ...options,
@@ -40,7 +42,11 @@ export function rawRequest(
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
       )
     })
     req.on('error', reject)
