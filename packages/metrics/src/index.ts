@@ -12,45 +12,7 @@ export { metricsErrors } from './errors.js'
 export { metrics, resolvePrometheusTelemetry } from './metrics/index.js'
 export { type MetricsConfig, metricsSchema } from './metrics/schema.js'
 export { instrumentUpstream, instrumentUpstreams, type UpstreamDeps } from './metrics/upstream.js'
-export {
-  type Exposition,
-  type ExpositionFormat,
-  type MetricFamilyJson,
-  negotiateFormat,
-  OPENMETRICS_TYPE,
-  PROMETHEUS_TEXT_TYPE,
-  renderExposition,
-  renderOpenMetrics,
-} from './prometheus/exposition.js'
-export {
-  isLabelName,
-  METHOD_LABELS,
-  METRIC_METHODS,
-  methodIndex,
-  STATUS_CLASS_LABELS,
-  sanitizeMetricName,
-  statusClassIndex,
-  upstreamErrorKind,
-} from './prometheus/labels.js'
-export {
-  DEFAULT_BUCKETS,
-  type PrometheusTelemetryConfig,
-  type PrometheusTelemetryOptions,
-  prometheusTelemetrySchema,
-} from './prometheus/schema.js'
-export {
-  type MetricsServer,
-  type MetricsServerOptions,
-  metricsHandler,
-  startMetricsServer,
-} from './prometheus/server.js'
-export {
-  createPrometheusTelemetry,
-  type HttpMetrics,
-  PrometheusTelemetry,
-  type PrometheusTelemetryDeps,
-  RouteSeries,
-} from './prometheus/telemetry.js'
+export * from './prometheus/index.js'
 export { type TraceContext, traceContext, traceContextKey } from './trace-context/index.js'
 export { type TraceContextConfig, traceContextSchema } from './trace-context/schema.js'
 export {

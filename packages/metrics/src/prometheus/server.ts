@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net'
 import type { GwResponse, Logger, RouteHandler } from '@gw/core'
 import { noopLogger } from '@gw/core'
 import { metricsErrors } from '../errors.js'
+import type { Exposition } from './exposition.js'
 import type { PrometheusTelemetry } from './telemetry.js'
+
+/** Renders a scrape for an `Accept` header. */
+export type ExpositionSource = (accept: string | undefined) => Promise<Exposition>
 
 /** Where and how {@link startMetricsServer} listens. */
 export interface MetricsServerOptions {
@@ -30,12 +34,12 @@ export interface MetricsServer {
  * coded 500 without internals.
  */
 async function scrape(
-  telemetry: PrometheusTelemetry,
+  render: ExpositionSource,
   accept: string | undefined,
   log: Logger,
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   try {
-    const { contentType, body } = await telemetry.render(accept)
+    const { contentType, body } = await render(accept)
     return {
       status: 200,
       headers: { 'content-type': contentType, 'cache-control': 'no-store', vary: 'Accept' },
@@ -63,8 +67,24 @@ async function scrape(
  * // later: await server.close()
  * ```
  */
-export async function startMetricsServer(
+export function startMetricsServer(
   telemetry: PrometheusTelemetry,
+  options: MetricsServerOptions = {},
+): Promise<MetricsServer> {
+  return serveMetrics((accept) => telemetry.render(accept), options)
+}
+
+/**
+ * Starts a metrics listener for any {@link ExpositionSource} (used by {@link startMetricsServer} and the
+ * cluster primary's server).
+ *
+ * @example
+ * ```ts
+ * await serveMetrics(async () => ({ contentType: PROMETHEUS_TEXT_TYPE, body: await registry.metrics() }), { port: 9090 })
+ * ```
+ */
+export async function serveMetrics(
+  render: ExpositionSource,
   options: MetricsServerOptions = {},
 ): Promise<MetricsServer> {
   const path = options.path ?? '/metrics'
@@ -82,7 +102,7 @@ export async function startMetricsServer(
         .end('method not allowed\n')
       return
     }
-    scrape(telemetry, req.headers.accept, log).then(({ status, headers, body }) => {
+    scrape(render, req.headers.accept, log).then(({ status, headers, body }) => {
       res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
       res.end(req.method === 'HEAD' ? undefined : body)
     })
@@ -130,7 +150,6 @@ export async function startMetricsServer(
  */
 export function metricsHandler(telemetry: PrometheusTelemetry): RouteHandler {
   return async (ex): Promise<GwResponse> => {
-    const accept = ex.request.headers.accept
-    return scrape(telemetry, accept, ex.log)
+    return scrape((accept) => telemetry.render(accept), ex.request.headers.accept, ex.log)
   }
 }
