@@ -7,7 +7,7 @@ import type { Logger } from './logger.js'
 import type { GwResponse, MaybePromise, PolicyEntry, Resources } from './policy/types.js'
 import type { Telemetry } from './telemetry.js'
 import type { UpstreamInput } from './upstream/schema.js'
-import type { Upstream } from './upstream/types.js'
+import type { ManagedUpstream, Upstream } from './upstream/types.js'
 
 /** A local handler: a route without an upstream answers with it. */
 export type RouteHandler = (ex: Exchange) => MaybePromise<GwResponse>
@@ -55,6 +55,11 @@ export interface Gateway {
   readonly serverConfig: ServerConfig
   /** False while starting and while draining. */
   readonly ready: boolean
+  /**
+   * The upstreams by name. Those built from config are {@link ManagedUpstream}s (check with `'setTargets' in u`):
+   * their targets can be changed at runtime, e.g. from service discovery.
+   */
+  readonly upstreams: ReadonlyMap<string, Upstream>
   /** The request listener, to mount gw in a server of your own. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   /** Starts listening (defaults from `server.port` / `server.host`). */

@@ -78,6 +78,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
               via: serverConfig.via,
               trustProxy: addresses,
               requestIdHeader: serverConfig.requestIdHeader,
+              clock,
             }),
       )
     }
@@ -179,6 +180,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     serverConfig,
     handler,
+    upstreams,
     get ready() {
       return state.ready && !state.draining
     },
@@ -263,6 +265,10 @@ function routeMethods(route: RouteConfig): string[] {
 function terminalFor(route: RouteConfig, upstreams: Map<string, Upstream>): Terminal {
   if (route.handler !== undefined) return route.handler
   const upstream = upstreams.get(route.upstream!)!
+  if (route.retryNonIdempotent === true) {
+    const options = { retryNonIdempotent: true }
+    return (ex) => upstream.forward(ex, options)
+  }
   return (ex) => upstream.forward(ex)
 }
 

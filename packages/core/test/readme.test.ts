@@ -19,7 +19,8 @@ describe('README options tables', () => {
 
   it('renders defaults, requiredness and nested objects', () => {
     const table = renderOptionsTable(upstreamSchema)
-    expect(table).toContain('| `url` (required) | string |')
+    expect(table).toContain('| `url` | string |')
+    expect(table).toContain('| `targets` | object[] |')
     expect(table).toContain('| `timeouts.connect` | number \\| string | `5000` |')
     expect(table).toContain('| `pool.connections` | number | `128` |')
   })

@@ -131,6 +131,12 @@ export const routeBaseSchema = z
       .optional()
       .describe('Prefix removed from the path before forwarding.'),
     rewrite: rewriteSchema.optional().describe('Regex path rewrite applied after stripPrefix.'),
+    retryNonIdempotent: z
+      .boolean()
+      .optional()
+      .describe(
+        'Let the upstream retry non-idempotent methods (POST, PATCH) whose body is absent or buffered. Default false.',
+      ),
   })
   .strict()
 

@@ -1,20 +1,27 @@
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Pool } from 'undici'
+import { type Clock, systemClock } from '../clock.js'
 import { collectIssues, formatIssues } from '../config/format-issues.js'
 import { coreErrors, GatewayError } from '../errors.js'
 import type { Exchange, GwRequest } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { GwResponse, ResponseHeaders } from '../policy/types.js'
 import { normaliseIp } from '../server/request-meta.js'
+import { type Balancer, createBalancer } from './balancers/index.js'
 import { hasRequestBody, shieldBody } from './body.js'
+import { CircuitBreaker, type CircuitState, type CircuitTicket } from './circuit-breaker.js'
+import { type DnsResolver, expandTarget, needsResolution, systemResolver } from './dns.js'
 import { buildUpstreamHeaders, type ForwardingOptions, prepareResponseHeaders } from './headers.js'
-import { mapUpstreamError } from './map-error.js'
+import { HealthChecker, statusPasses } from './health-check.js'
+import { failureKind, mapUpstreamError } from './map-error.js'
+import { OutlierDetector } from './outlier.js'
 import { backoffDelay, isIdempotentMethod } from './retry.js'
-import { type UpstreamConfig, type UpstreamInput, upstreamSchema } from './schema.js'
-import { createTarget, joinPath, type Target } from './target.js'
+import { RetryBudget } from './retry-budget.js'
+import { type RetryOn, type UpstreamConfig, type UpstreamInput, upstreamSchema } from './schema.js'
+import { createUpstreamTarget, joinPath, type UpstreamTarget } from './target.js'
 import { compileTrustProxy, type TrustProxy } from './trust-proxy.js'
-import type { Upstream } from './types.js'
+import type { ForwardOptions, ManagedUpstream, TargetSpec, TargetStatus } from './types.js'
 
 /** Start-up services and gateway-wide settings an upstream needs. */
 export interface UpstreamDeps {
@@ -28,20 +35,42 @@ export interface UpstreamDeps {
   requestIdHeader?: string
   /** On `close()`, how long in-flight calls may take before the pools are destroyed. Default 2000 ms. */
   closeGrace?: number
+  /** Clock for latency, ejections, breaker and budget windows. Default the system clock. */
+  clock?: Clock
+  /** Randomness for balancers and backoff jitter. Default `Math.random`. */
+  random?: () => number
+  /** Hostname resolver for `dns` re-resolution. Default the system resolver. */
+  resolver?: DnsResolver
+}
+
+interface ResolvedRetry {
+  readonly attempts: number
+  readonly backoff: number
+  readonly maxBackoff: number
+  readonly perTryTimeout: number
+  readonly kinds: ReadonlySet<string>
+  readonly statuses: ReadonlySet<number>
 }
 
 /**
- * Creates the proxy terminal for one upstream: an undici `Pool` per target, header rewriting, error mapping
- * and retries. `forward` streams the client body up and resolves with the upstream status, headers
- * (hop-by-hop removed, `Via` added) and streamed body; it rejects with a {@link GatewayError}: 502 cannot
- * connect / reset / invalid response, 504 connect or headers timeout, 503 closed, 499
- * `GW_ERR_CLIENT_ABORTED` when the client went away. Idempotent requests without a body are retried
- * `config.retries` times after connection failures that happened before any response, with jittered
- * exponential backoff. A failure while the response body streams errors that body stream.
+ * Creates the proxy terminal for one upstream: an undici `Pool` per target, a balancer, optional active health
+ * checks, passive outlier detection, circuit breaker and DNS re-resolution, a concurrency cap, retries within
+ * a budget, header rewriting and error mapping. `forward` streams the client body up and resolves with the
+ * upstream status, headers (hop-by-hop removed, `Via` added) and streamed body; it rejects with a
+ * {@link GatewayError}: 502 cannot connect / reset / invalid response, 504 connect, headers or per-try timeout,
+ * 503 no available target, breaker open, too many pending requests (all three with `Retry-After`) or closed,
+ * 499 `GW_ERR_CLIENT_ABORTED` when the client went away. Idempotent requests whose body is absent or buffered
+ * are retried on `retry.retryOn` conditions, on another target when there is one, with jittered exponential
+ * backoff, while the retry budget allows. A failure while the response body streams errors that body stream.
  *
  * @example
  * ```ts
- * const users = createUpstream('users', { url: 'http://127.0.0.1:3001', retries: 2 }, { log, via: 'gw' })
+ * const users = createUpstream('users', {
+ *   targets: [{ url: 'http://10.0.0.5:3001' }, { url: 'http://10.0.0.6:3001' }],
+ *   balancer: { type: 'p2c-ewma' },
+ *   retries: 2,
+ *   outlierDetection: { consecutiveFailures: 5 },
+ * }, { log, via: 'gw' })
  * const res = await users.forward(ex) // { status, headers, body: Readable }
  * await users.close()
  * ```
@@ -50,7 +79,7 @@ export function createUpstream(
   name: string,
   config: UpstreamInput | UpstreamConfig,
   deps: UpstreamDeps,
-): Upstream {
+): ManagedUpstream {
   const parsed = upstreamSchema.safeParse(config)
   if (!parsed.success) {
     const issues = collectIssues(parsed.error, `upstreams.${name}`)
@@ -61,18 +90,36 @@ export function createUpstream(
   return new ProxyUpstream(name, parsed.data, deps)
 }
 
-class ProxyUpstream implements Upstream {
+class ProxyUpstream implements ManagedUpstream {
   readonly name: string
   readonly #config: UpstreamConfig
-  readonly #targets: readonly Target[]
   readonly #forwarding: ForwardingOptions
   readonly #closeGrace: number
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #log: Logger
+  readonly #balancer: Balancer<UpstreamTarget>
+  readonly #retry: ResolvedRetry
+  readonly #budget: RetryBudget
+  readonly #outlier: OutlierDetector | undefined
+  readonly #breaker: CircuitBreaker | undefined
+  readonly #health: HealthChecker<UpstreamTarget> | undefined
+  readonly #ewmaDecay: number
+  readonly #maxPending: number
+  readonly #resolver: DnsResolver
+  readonly #closingPools = new Set<Promise<void>>()
+  #declared: TargetSpec[]
+  #targets: UpstreamTarget[] = []
+  #pending = 0
+  #dnsTimer: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
 
   constructor(name: string, config: UpstreamConfig, deps: UpstreamDeps) {
     this.name = name
     this.#config = config
-    this.#targets = [createTarget(config.url, config)]
+    this.#clock = deps.clock ?? systemClock
+    this.#random = deps.random ?? Math.random
+    this.#log = deps.log
     this.#forwarding = {
       via: '1.1 ' + deps.via,
       requestIdHeader: deps.requestIdHeader ?? 'x-request-id',
@@ -80,13 +127,170 @@ class ProxyUpstream implements Upstream {
       isTrustedProxy: compileTrustProxy(deps.trustProxy),
     }
     this.#closeGrace = deps.closeGrace ?? 2000
-    deps.log.debug({ upstream: name, origin: this.#targets[0]!.origin }, 'upstream created')
+    this.#resolver = deps.resolver ?? systemResolver
+    const now = (): number => this.#clock.now()
+    this.#balancer = createBalancer(config.balancer, { now, random: this.#random })
+    this.#ewmaDecay = config.balancer.type === 'p2c-ewma' ? config.balancer.decay : 5000
+    this.#maxPending = config.maxPending
+    const retry = config.retry
+    this.#retry = {
+      attempts: retry.attempts ?? config.retries,
+      backoff: retry.backoff ?? config.retryBackoff,
+      maxBackoff: retry.maxBackoff,
+      perTryTimeout: retry.perTryTimeout,
+      kinds: new Set(retry.retryOn.filter((r): r is Exclude<RetryOn, number> => typeof r === 'string')),
+      statuses: new Set(retry.retryOn.filter((r): r is number => typeof r === 'number')),
+    }
+    this.#budget = new RetryBudget(retry.budget, now)
+    this.#outlier = config.outlierDetection ? new OutlierDetector(config.outlierDetection, now) : undefined
+    this.#breaker = config.circuitBreaker ? new CircuitBreaker(config.circuitBreaker, now) : undefined
+    this.#declared =
+      config.targets !== undefined
+        ? config.targets.map((t) => ({ url: t.url, weight: t.weight }))
+        : [{ url: config.url!, weight: 1 }]
+    this.setTargets(this.#declared)
+    const hc = config.healthCheck
+    if (hc !== undefined) {
+      const probe = (target: UpstreamTarget): Promise<boolean> => this.#probe(target)
+      this.#health = new HealthChecker(
+        hc,
+        probe,
+        () => this.#targets,
+        () => this.#refresh(),
+        this.#log,
+      )
+      this.#health.start()
+    }
+    if (config.dns !== undefined && this.#declared.some((t) => needsResolution(t.url))) {
+      void this.resolveDns()
+      this.#dnsTimer = setInterval(() => void this.resolveDns(), config.dns.refresh)
+      this.#dnsTimer.unref()
+    }
+    deps.log.debug({ upstream: name, targets: this.#targets.map((t) => t.origin) }, 'upstream created')
   }
 
-  async forward(ex: Exchange): Promise<GwResponse> {
+  get circuitState(): CircuitState {
+    return this.#breaker?.state ?? 'closed'
+  }
+
+  targets(): TargetStatus[] {
+    const now = this.#clock.now()
+    return this.#targets.map((t) => ({
+      url: t.url,
+      weight: t.weight,
+      healthy: t.healthy,
+      ejected: t.ejectedUntil > now,
+      inflight: t.inflight,
+      ewma: t.decayedEwma(now, this.#ewmaDecay),
+    }))
+  }
+
+  setTargets(specs: readonly TargetSpec[]): void {
+    const wanted = new Map<string, TargetSpec & { hostHeader?: string }>()
+    for (const spec of specs) wanted.set(spec.url, spec)
+    const kept: UpstreamTarget[] = []
+    for (const target of this.#targets) {
+      const spec = wanted.get(target.url)
+      if (spec !== undefined && (spec.weight ?? 1) === target.weight) {
+        kept.push(target)
+        wanted.delete(target.url)
+      } else this.#retire(target)
+    }
+    for (const spec of wanted.values())
+      kept.push(
+        createUpstreamTarget(
+          { url: spec.url, weight: spec.weight ?? 1, hostHeader: spec.hostHeader },
+          this.#config,
+        ),
+      )
+    const order = new Map(specs.map((s, i) => [s.url, i]))
+    kept.sort((a, b) => order.get(a.url)! - order.get(b.url)!)
+    this.#targets = kept
+    this.#refresh()
+  }
+
+  addTarget(target: TargetSpec): void {
+    if (this.#targets.some((t) => t.url === target.url)) return
+    this.setTargets([...this.#targets.map((t) => ({ url: t.url, weight: t.weight })), target])
+  }
+
+  removeTarget(url: string): void {
+    this.setTargets(this.#targets.filter((t) => t.url !== url).map((t) => ({ url: t.url, weight: t.weight })))
+  }
+
+  checkHealth(): Promise<void> {
+    return this.#health?.checkNow() ?? Promise.resolve()
+  }
+
+  async resolveDns(): Promise<void> {
+    const dns = this.#config.dns
+    if (dns === undefined || this.#closing !== undefined) return
+    const resolved: (TargetSpec & { hostHeader?: string })[] = []
+    for (const spec of this.#declared) {
+      if (!needsResolution(spec.url)) {
+        resolved.push(spec)
+        continue
+      }
+      const host = new URL(spec.url).hostname
+      try {
+        const addresses = await this.#resolver(host, dns.family)
+        if (addresses.length === 0) throw new Error('no addresses')
+        resolved.push(...expandTarget(spec.url, spec.weight ?? 1, addresses))
+      } catch (error) {
+        this.#log.warn({ upstream: this.name, host, err: error }, 'DNS resolution failed; keeping targets')
+        const previous = this.#targets.filter((t) => t.hostHeader === new URL(spec.url).host)
+        if (previous.length > 0)
+          resolved.push(...previous.map((t) => ({ url: t.url, weight: t.weight, hostHeader: t.hostHeader })))
+        else resolved.push(spec)
+      }
+    }
+    if (this.#closing !== undefined) return
+    const current = this.#targets.map((t) => t.url).join(' ')
+    if (current === resolved.map((t) => t.url).join(' ')) return
+    this.#log.info({ upstream: this.name, targets: resolved.map((t) => t.url) }, 'DNS changed targets')
+    this.setTargets(resolved)
+  }
+
+  async forward(ex: Exchange, options?: ForwardOptions): Promise<GwResponse> {
     if (ex.aborted) throw clientAborted(undefined)
+    if (this.#closing !== undefined) throw coreErrors.shuttingDown.create(`Upstream '${this.name}' is closed`)
+    if (this.#maxPending > 0 && this.#pending >= this.#maxPending) {
+      throw coreErrors.upstreamOverloaded.create(
+        `Upstream '${this.name}' has ${this.#pending} pending requests`,
+        { headers: { 'retry-after': '1' } },
+      )
+    }
+    const breaker = this.#breaker
+    let ticket: CircuitTicket = 'closed'
+    if (breaker !== undefined) {
+      ticket = breaker.admit()
+      if (ticket === undefined) {
+        const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
+        throw coreErrors.circuitOpen.create(`Circuit breaker of upstream '${this.name}' is open`, {
+          headers: { 'retry-after': String(seconds) },
+        })
+      }
+    }
+    this.#pending++
+    let response: GwResponse
+    try {
+      response = await this.#attempts(ex, options)
+    } catch (error) {
+      this.#pending--
+      if (breaker !== undefined && !(error instanceof GatewayError && error.status === 499))
+        breaker.record(ticket, false)
+      throw error
+    }
+    breaker?.record(ticket, response.status < 500)
+    const body = response.body as Readable
+    body.once('close', () => {
+      this.#pending--
+    })
+    return response
+  }
+
+  async #attempts(ex: Exchange, options: ForwardOptions | undefined): Promise<GwResponse> {
     const request = ex.request
-    const target = this.#pick()
     const headers = buildUpstreamHeaders(request, peerAddress(request), ex.id, this.#forwarding)
     const buffered = ex.bufferedBody
     let body: Readable | Buffer | null
@@ -95,49 +299,171 @@ class ProxyUpstream implements Upstream {
       headers['content-length'] = String(buffered.length)
     } else body = hasRequestBody(request.headers) ? shieldBody(request.body) : null
     const method = request.method
-    const path = joinPath(target.basePath, ex.upstreamPath)
     const replayable = body === null || buffered !== undefined
-    const retries = replayable && isIdempotentMethod(method) ? this.#config.retries : 0
+    const retry = this.#retry
+    const retries =
+      replayable && (isIdempotentMethod(method) || options?.retryNonIdempotent === true) ? retry.attempts : 0
+    if (retries > 0) this.#budget.recordRequest()
+    let tried: UpstreamTarget[] | undefined
     for (let attempt = 0; ; attempt++) {
+      if (this.#outlier?.restoreExpired(this.#targets)) this.#refresh()
+      const target = this.#balancer.pick(ex, tried)
+      if (target === undefined) throw this.#noTarget()
+      if (target.hostHeader !== undefined && !this.#forwarding.preserveHost) headers.host = target.hostHeader
+      const path = joinPath(target.basePath, ex.upstreamPath)
+      const started = this.#clock.now()
+      target.inflight++
+      let timer: NodeJS.Timeout | undefined
+      let timedOut = false
+      let signal = ex.signal
+      if (retry.perTryTimeout > 0) {
+        const ac = new AbortController()
+        timer = setTimeout(() => {
+          timedOut = true
+          ac.abort(coreErrors.upstreamTimeout.create(`Upstream '${this.name}' timed out (per-try timeout)`))
+        }, retry.perTryTimeout)
+        signal = AbortSignal.any([signal, ac.signal])
+      }
+      let res: Awaited<ReturnType<Pool['request']>>
       try {
-        const res = await target.pool.request({ method, path, headers, body, signal: ex.signal })
-        const responseHeaders = prepareResponseHeaders(res.headers, this.#forwarding.via) as ResponseHeaders
-        return { status: res.statusCode, headers: responseHeaders, body: res.body }
+        res = await target.pool.request({ method, path, headers, body, signal })
       } catch (error) {
+        clearTimeout(timer)
+        target.inflight--
         if (ex.aborted) throw this.#clientGone(ex, error)
-        const failure = mapUpstreamError(error, this.name)
+        const failure = timedOut
+          ? {
+              error: coreErrors.upstreamTimeout.create(
+                `Upstream '${this.name}' timed out (per-try timeout)`,
+                {
+                  cause: error,
+                },
+              ),
+              code: 'GW_ERR_UPSTREAM_TIMEOUT',
+            }
+          : mapUpstreamError(error, this.name)
         if (failure.error.code === 'GW_ERR_CLIENT_ABORTED') throw this.#clientGone(ex, failure.error)
-        if (failure.retriable && attempt < retries) {
+        this.#observe(target, started, false)
+        const kind = failureKind(failure.code)
+        if (
+          kind !== undefined &&
+          retry.kinds.has(kind) &&
+          attempt < retries &&
+          (body === null || buffered !== undefined) &&
+          this.#budget.tryRetry()
+        ) {
           ex.log.warn(
-            { upstream: this.name, code: failure.code, attempt: attempt + 1, retries },
+            { upstream: this.name, target: target.origin, code: failure.code, attempt: attempt + 1, retries },
             'upstream retry',
           )
+          tried ??= []
+          tried.push(target)
           await this.#backoff(ex, attempt)
           continue
         }
         ex.log.warn(
-          { upstream: this.name, code: failure.code, err: error, attempts: attempt + 1 },
+          {
+            upstream: this.name,
+            target: target.origin,
+            code: failure.code,
+            err: error,
+            attempts: attempt + 1,
+          },
           'upstream failed',
         )
         throw failure.error
       }
+      clearTimeout(timer)
+      const status = res.statusCode
+      this.#observe(target, started, status < 500)
+      if (retry.statuses.has(status) && attempt < retries && this.#budget.tryRetry()) {
+        res.body.on('error', noop)
+        res.body.destroy()
+        target.inflight--
+        ex.log.warn(
+          { upstream: this.name, target: target.origin, status, attempt: attempt + 1, retries },
+          'upstream retry',
+        )
+        tried ??= []
+        tried.push(target)
+        await this.#backoff(ex, attempt)
+        continue
+      }
+      res.body.once('close', () => {
+        target.inflight--
+      })
+      const responseHeaders = prepareResponseHeaders(res.headers, this.#forwarding.via) as ResponseHeaders
+      return { status, headers: responseHeaders, body: res.body }
     }
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.all(this.#targets.map((t) => closePool(t.pool, this.#closeGrace))).then(
-      () => {},
-    )
+    this.#closing ??= (async () => {
+      this.#health?.stop()
+      clearInterval(this.#dnsTimer)
+      const pools = this.#targets.map((t) => closePool(t.pool, this.#closeGrace))
+      await Promise.all([...pools, ...this.#closingPools])
+    })()
     return this.#closing
   }
 
-  #pick(): Target {
-    return this.#targets[0]!
+  #observe(target: UpstreamTarget, started: number, success: boolean): void {
+    const now = this.#clock.now()
+    target.observeLatency(Math.max(0, now - started), now, this.#ewmaDecay)
+    if (this.#outlier?.record(target, success, this.#targets)) {
+      this.#log.warn(
+        { upstream: this.name, target: target.url, until: new Date(target.ejectedUntil).toISOString() },
+        'target ejected by outlier detection',
+      )
+      this.#refresh()
+    }
+  }
+
+  #refresh(): void {
+    const now = this.#clock.now()
+    this.#balancer.update(this.#targets.filter((t) => t.isAvailable(now)))
+  }
+
+  #retire(target: UpstreamTarget): void {
+    const closing = closePool(target.pool, Math.max(this.#closeGrace, this.#config.timeouts.headers)).finally(
+      () => this.#closingPools.delete(closing),
+    )
+    this.#closingPools.add(closing)
+  }
+
+  #noTarget(): GatewayError {
+    const now = this.#clock.now()
+    let ms = this.#config.healthCheck?.interval ?? 1000
+    const expiry = this.#outlier?.nextExpiry ?? Number.POSITIVE_INFINITY
+    if (Number.isFinite(expiry)) ms = Math.min(ms, expiry - now)
+    const seconds = Math.max(1, Math.ceil(ms / 1000))
+    return coreErrors.noHealthyTarget.create(`Upstream '${this.name}' has no healthy target`, {
+      headers: { 'retry-after': String(seconds) },
+    })
+  }
+
+  async #probe(target: UpstreamTarget): Promise<boolean> {
+    const hc = this.#config.healthCheck!
+    const headers: Record<string, string> = { 'user-agent': `${this.#forwarding.via.slice(4)}-health-check` }
+    if (target.hostHeader !== undefined) headers.host = target.hostHeader
+    try {
+      const res = await target.pool.request({
+        method: hc.method,
+        path: joinPath(target.basePath, hc.path),
+        headers,
+        signal: AbortSignal.timeout(hc.timeout),
+      })
+      await res.body.dump()
+      return statusPasses(res.statusCode, hc.expectedStatuses)
+    } catch {
+      return false
+    }
   }
 
   async #backoff(ex: Exchange, attempt: number): Promise<void> {
+    const delay = Math.min(backoffDelay(this.#retry.backoff, attempt, this.#random), this.#retry.maxBackoff)
     try {
-      await sleep(backoffDelay(this.#config.retryBackoff, attempt), undefined, { signal: ex.signal })
+      await sleep(delay, undefined, { signal: ex.signal })
     } catch (error) {
       throw this.#clientGone(ex, error)
     }
@@ -149,6 +475,8 @@ class ProxyUpstream implements Upstream {
     return clientAborted(cause)
   }
 }
+
+const noop = (): void => {}
 
 function clientAborted(cause: unknown): GatewayError {
   if (cause instanceof GatewayError && cause.code === 'GW_ERR_CLIENT_ABORTED') return cause

@@ -95,3 +95,36 @@ export function mapUpstreamError(error: unknown, upstream: string): UpstreamFail
   }
   return { error: mapped, code, retriable: RETRIABLE.has(code) }
 }
+
+/** How a transport failure counts for `retry.retryOn`. */
+export type FailureKind = 'connect-failure' | 'reset' | 'timeout'
+
+const CONNECT_FAILURE = new Set([
+  'ECONNREFUSED',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+const RESET_BEFORE_RESPONSE = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
+
+/**
+ * Classifies an underlying error code for retry decisions: `connect-failure` (the request never left),
+ * `reset` (connection lost before a response), `timeout` (no response headers in time), or `undefined`
+ * (not retriable: protocol errors, closed pools, invalid requests).
+ *
+ * @example
+ * ```ts
+ * failureKind('ECONNREFUSED') // 'connect-failure'
+ * failureKind('UND_ERR_HEADERS_TIMEOUT') // 'timeout'
+ * ```
+ */
+export function failureKind(code: string): FailureKind | undefined {
+  if (CONNECT_FAILURE.has(code)) return 'connect-failure'
+  if (RESET_BEFORE_RESPONSE.has(code)) return 'reset'
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT' || code === 'GW_ERR_UPSTREAM_TIMEOUT')
+    return 'timeout'
+  return undefined
+}

@@ -39,18 +39,237 @@ export const timeoutsSchema = z
   })
   .strict()
 
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
+
+/** One target of an upstream: a base URL and its relative weight. */
+export const targetSchema = z
+  .object({
+    url: httpUrl.describe('Base URL of the target, e.g. http://10.0.0.5:3001 (a path prefix is prepended).'),
+    weight: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe('Relative share of traffic (weighted balancers, consistent hashing).'),
+  })
+  .strict()
+
+/** Where a consistent-hash balancer reads its key from. */
+export const hashKeySchema = z.discriminatedUnion('source', [
+  z
+    .object({
+      source: z.literal('header'),
+      name: z.string().min(1).toLowerCase().describe('Request header name.'),
+    })
+    .strict(),
+  z.object({ source: z.literal('cookie'), name: z.string().min(1).describe('Cookie name.') }).strict(),
+  z.object({ source: z.literal('ip') }).strict(),
+  z
+    .object({ source: z.literal('param'), name: z.string().min(1).describe('Route parameter name.') })
+    .strict(),
+])
+
 /**
- * An upstream (service) gw forwards to. This issue supports one target; the shape leaves room for targets
- * with weights, balancers and health checks.
+ * How an upstream spreads requests over its targets. `round-robin` ignores weights; `weighted-round-robin` is
+ * nginx's smooth algorithm; `least-connections` picks the fewest in-flight requests (weight-scaled);
+ * `p2c-ewma` compares two random targets by peak-EWMA latency times load; `consistent-hash` maps a request
+ * key onto a ring (or a Maglev table) so that adding or removing a target moves about 1/N of the keys.
+ */
+export const balancerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('round-robin') }).strict(),
+  z.object({ type: z.literal('weighted-round-robin') }).strict(),
+  z.object({ type: z.literal('least-connections') }).strict(),
+  z
+    .object({
+      type: z.literal('p2c-ewma'),
+      decay: duration()
+        .default(5000)
+        .describe('EWMA time constant: how fast an observed latency fades (peaks count at once).'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('consistent-hash'),
+      key: hashKeySchema.describe('Request attribute hashed to choose the target.'),
+      algorithm: z.enum(['ring', 'maglev']).default('ring').describe('Ketama-style ring or Maglev table.'),
+      virtualNodes: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(160)
+        .describe('Ring points per unit of weight (ring only).'),
+      tableSize: z
+        .number()
+        .int()
+        .min(7)
+        .max(5_000_011)
+        .default(65_537)
+        .refine(isPrime, 'must be a prime number')
+        .describe('Maglev lookup table size, a prime well above 100 x the number of targets (maglev only).'),
+    })
+    .strict(),
+])
+
+/** Active HTTP health checks of every target of an upstream. */
+export const healthCheckSchema = z
+  .object({
+    path: z.string().startsWith('/').default('/health').describe('Path probed on each target.'),
+    method: z.enum(['GET', 'HEAD']).default('GET').describe('Probe method.'),
+    interval: duration().default(10_000).describe('Time between probes of one target.'),
+    timeout: duration().default(2000).describe('A probe that takes longer counts as a failure.'),
+    healthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .default(2)
+      .describe('Consecutive passing probes that bring an unhealthy target back.'),
+    unhealthyThreshold: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Consecutive failing probes that take a target out of rotation.'),
+    expectedStatuses: z
+      .array(z.number().int().min(100).max(599))
+      .nonempty()
+      .optional()
+      .describe('Statuses that pass; default any 2xx or 3xx.'),
+  })
+  .strict()
+
+/** Passive outlier detection: targets that fail in a row are ejected for a growing period. */
+export const outlierDetectionSchema = z
+  .object({
+    consecutiveFailures: z
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe('Consecutive connect errors, resets, timeouts or 5xx responses that eject a target.'),
+    baseEjectionTime: duration()
+      .default(30_000)
+      .describe('Ejection period; multiplied by the number of recent ejections of the target.'),
+    maxEjectionTime: duration().default(300_000).describe('Upper bound of one ejection period.'),
+    maxEjectionPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(50)
+      .describe('Share of targets that may be ejected at once (at least one, never all).'),
+  })
+  .strict()
+
+/** Upstream-wide circuit breaker over a rolling window of outcomes. */
+export const circuitBreakerSchema = z
+  .object({
+    failureRate: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.5)
+      .describe('Share of failed calls (transport errors, 5xx) in the window that opens the breaker.'),
+    minimumRequests: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('Calls needed in the window before the failure rate is judged.'),
+    window: duration().default(10_000).describe('Rolling window length (ten buckets).'),
+    openDuration: duration()
+      .default(30_000)
+      .describe('Time the breaker stays open (503 at once) before half-open probes.'),
+    halfOpenRequests: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Probe calls allowed while half-open; all must succeed to close.'),
+  })
+  .strict()
+
+/** Retry conditions: transport failures by kind, or response statuses. */
+export const retryOnSchema = z.union([
+  z.enum(['connect-failure', 'reset', 'timeout']),
+  z.number().int().min(500).max(599),
+])
+
+/** Retry policy of an upstream; `retries` / `retryBackoff` remain as shorthands. */
+export const retrySchema = z
+  .object({
+    attempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe('Retries after the first try (default: `retries`).'),
+    perTryTimeout: duration()
+      .default(0)
+      .describe('Time limit of each try until response headers; -> 504, retried on `timeout` (0: none).'),
+    retryOn: z
+      .array(retryOnSchema)
+      .default(['connect-failure', 'reset', 502, 503, 504])
+      .describe("What is retried: 'connect-failure', 'reset', 'timeout' and/or 5xx statuses."),
+    backoff: duration()
+      .optional()
+      .describe('Base backoff delay (default: `retryBackoff`), doubled per retry, jittered.'),
+    maxBackoff: duration().default(10_000).describe('Upper bound of one backoff delay.'),
+    budget: z
+      .object({
+        ratio: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.2)
+          .describe('Retries allowed as a share of requests over the last 10 s.'),
+        minPerSecond: z
+          .number()
+          .min(0)
+          .default(10)
+          .describe('Retries per second always allowed, on top of the ratio.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Retry budget: caps retries so they cannot amplify an outage.'),
+  })
+  .strict()
+
+/** DNS re-resolution of targets given by hostname. */
+export const dnsSchema = z
+  .object({
+    refresh: duration().default(30_000).describe('Interval between resolutions (A and AAAA).'),
+    family: z
+      .union([z.literal(0), z.literal(4), z.literal(6)])
+      .default(0)
+      .describe('4, 6, or 0 for both.'),
+  })
+  .strict()
+
+/**
+ * An upstream (service) gw forwards to: one target (`url`) or several (`targets`), a balancer, health checks,
+ * outlier detection, a circuit breaker, a concurrency cap and retries.
  */
 export const upstreamSchema = z
   .object({
-    url: z
-      .string()
-      .url()
-      .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
+    url: httpUrl
+      .optional()
       .describe(
-        'Base URL of the target, e.g. http://127.0.0.1:3001 (a path prefix is prepended to forwarded paths).',
+        'Base URL of the target (single-target shorthand), e.g. http://127.0.0.1:3001 (a path prefix is prepended to forwarded paths). Exactly one of `url` and `targets`.',
+      ),
+    targets: z
+      .array(targetSchema)
+      .nonempty()
+      .optional()
+      .describe('Several targets with weights. Exactly one of `url` and `targets`.'),
+    balancer: balancerSchema
+      .default({ type: 'round-robin' })
+      .describe(
+        "Load balancer: { type: 'round-robin' | 'weighted-round-robin' | 'least-connections' | 'p2c-ewma' | 'consistent-hash' }.",
       ),
     timeouts: timeoutsSchema
       .default({ connect: 5000, headers: 30_000, body: 30_000 })
@@ -62,11 +281,32 @@ export const upstreamSchema = z
       .max(10)
       .default(0)
       .describe(
-        'Retries for idempotent requests without a body that failed before any response byte (the seed `backends.*.retries`).',
+        'Retries for idempotent requests that failed before any response byte (the seed `backends.*.retries`); shorthand of `retry.attempts`.',
       ),
     retryBackoff: duration()
       .default(50)
-      .describe('Base delay before a retry; doubled each attempt, with jitter.'),
+      .describe(
+        'Base delay before a retry; doubled each attempt, with jitter. Shorthand of `retry.backoff`.',
+      ),
+    retry: retrySchema.prefault({}).describe('Retry conditions, per-try timeout and retry budget.'),
+    maxPending: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe('Concurrent requests to this upstream; more -> 503 with Retry-After (0: no cap).'),
+    healthCheck: healthCheckSchema.optional().describe('Active HTTP health checks (off unless set).'),
+    outlierDetection: outlierDetectionSchema
+      .optional()
+      .describe('Passive ejection of failing targets (off unless set).'),
+    circuitBreaker: circuitBreakerSchema
+      .optional()
+      .describe('Failure-rate circuit breaker (off unless set).'),
+    dns: dnsSchema
+      .optional()
+      .describe(
+        'Re-resolve hostname targets on an interval; each address becomes a target (off unless set).',
+      ),
     pool: poolSchema
       .default({
         connections: 128,
@@ -84,8 +324,37 @@ export const upstreamSchema = z
       ),
   })
   .strict()
+  .superRefine((value, ctx) => {
+    if ((value.url === undefined) === (value.targets === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: value.url === undefined ? ['url'] : ['targets'],
+        message: 'exactly one of `url` and `targets` is required',
+        input: value,
+      })
+  })
+
+function isPrime(n: number): boolean {
+  if (n < 2) return false
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false
+  return true
+}
 
 /** Upstream config as written by users. */
 export type UpstreamInput = z.input<typeof upstreamSchema>
 /** Upstream config after validation and defaults. */
 export type UpstreamConfig = z.output<typeof upstreamSchema>
+/** Balancer config after defaults. */
+export type BalancerConfig = z.output<typeof balancerSchema>
+/** Consistent-hash key source. */
+export type HashKeyConfig = z.output<typeof hashKeySchema>
+/** Health-check config after defaults. */
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>
+/** Outlier-detection config after defaults. */
+export type OutlierDetectionConfig = z.output<typeof outlierDetectionSchema>
+/** Circuit-breaker config after defaults. */
+export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>
+/** Retry config after defaults. */
+export type RetryConfig = z.output<typeof retrySchema>
+/** A retry condition. */
+export type RetryOn = z.output<typeof retryOnSchema>

@@ -15,6 +15,97 @@ export interface Target {
 }
 
 /**
+ * A target of a balanced upstream: a {@link Target} plus its weight and the live statistics balancers, health
+ * checks and outlier detection read and write. One instance lives as long as the target is configured.
+ *
+ * @example
+ * ```ts
+ * const t = createUpstreamTarget({ url: 'http://10.0.0.5:3001', weight: 2 }, config)
+ * t.available // true until a health check or outlier detection takes it out
+ * ```
+ */
+export class UpstreamTarget implements Target {
+  /** The configured URL (also the target's identity in hash placements). */
+  readonly url: string
+  readonly origin: string
+  readonly basePath: string
+  readonly pool: Pool
+  readonly weight: number
+  /** Requests started and not yet finished (response body fully read or abandoned). */
+  inflight = 0
+  /** Peak-EWMA latency to response headers in ms, as of `ewmaAt`. */
+  ewma = 0
+  /** Clock time of the last EWMA update. */
+  ewmaAt = 0
+  /** False while active health checks consider the target down. */
+  healthy = true
+  /** Clock time until which passive outlier detection keeps the target out (0: not ejected). */
+  ejectedUntil = 0
+  /** Consecutive failed calls (outlier detection). */
+  consecutiveFailures = 0
+  /** Recent ejections, the multiplier of the next ejection period. */
+  ejections = 0
+  /** Clock time the last ejection ended. */
+  restoredAt = 0
+  /** Value of the `host` header for targets resolved from a hostname (DNS), else undefined. */
+  readonly hostHeader: string | undefined
+
+  constructor(url: string, weight: number, pool: Pool, hostHeader?: string) {
+    const parsed = new URL(url)
+    let basePath = parsed.pathname
+    while (basePath.endsWith('/')) basePath = basePath.slice(0, -1)
+    this.url = url
+    this.origin = parsed.origin
+    this.basePath = basePath
+    this.pool = pool
+    this.weight = weight
+    this.hostHeader = hostHeader
+  }
+
+  /** Whether the balancer may pick this target at `now`. */
+  isAvailable(now: number): boolean {
+    return this.healthy && this.ejectedUntil <= now
+  }
+
+  /**
+   * Records a latency sample into the peak EWMA: a sample above the current value replaces it at once (a slow
+   * target is avoided immediately), lower samples are blended in with weight `1 - e^(-dt/decay)`.
+   */
+  observeLatency(ms: number, now: number, decay: number): void {
+    const current = this.decayedEwma(now, decay)
+    if (ms > current || this.ewmaAt === 0) this.ewma = ms
+    else {
+      const w = Math.exp(-Math.max(0, now - this.ewmaAt) / decay)
+      this.ewma = current * w + ms * (1 - w)
+    }
+    this.ewmaAt = now
+  }
+
+  /** The EWMA decayed towards zero for the time without samples, so an avoided target is retried eventually. */
+  decayedEwma(now: number, decay: number): number {
+    if (this.ewmaAt === 0) return 0
+    const idle = now - this.ewmaAt
+    return idle <= 0 ? this.ewma : this.ewma * Math.exp(-idle / decay)
+  }
+}
+
+/**
+ * Creates an {@link UpstreamTarget} with its own undici Pool.
+ *
+ * @example
+ * ```ts
+ * const t = createUpstreamTarget({ url: 'http://127.0.0.1:3001', weight: 1 }, upstreamSchema.parse({ url: 'http://127.0.0.1:3001' }))
+ * ```
+ */
+export function createUpstreamTarget(
+  spec: { url: string; weight: number; hostHeader?: string },
+  config: UpstreamConfig,
+): UpstreamTarget {
+  const origin = new URL(spec.url).origin
+  return new UpstreamTarget(spec.url, spec.weight, new Pool(origin, poolOptions(config)), spec.hostHeader)
+}
+
+/**
  * Builds the undici `Pool` options for an upstream: connection cap, keep-alive (off means `pipelining: 0`, so
  * every request carries `Connection: close`), connect / headers / body timeouts (0 disables one). undici runs
  * the headers and body timeouts on coarse timers: they fire up to about a second late.
