@@ -43,8 +43,14 @@ describe('attack-filter against the bundled corpus', () => {
       rates[`paranoia ${paranoia}`] = { detection, falsePositives }
       if (process.env.CORPUS_REPORT === '1') {
         const missed = attacks.filter((a) => !caught.includes(a))
-        console.log(`paranoia ${paranoia} missed:`, missed.map((m) => `${m.category} ${m.url} ${JSON.stringify(m.headers ?? {})}`))
-        console.log(`paranoia ${paranoia} false positives:`, misfired.map((m) => `${m.url} ${JSON.stringify(m.headers ?? {})} ${m.body ?? ''}`))
+        console.log(
+          `paranoia ${paranoia} missed:`,
+          missed.map((m) => `${m.category} ${m.url} ${JSON.stringify(m.headers ?? {})}`),
+        )
+        console.log(
+          `paranoia ${paranoia} false positives:`,
+          misfired.map((m) => `${m.url} ${JSON.stringify(m.headers ?? {})} ${m.body ?? ''}`),
+        )
       }
       if (paranoia === 1) {
         expect(detection).toBeGreaterThanOrEqual(0.9)
@@ -75,7 +81,12 @@ describe('attack-filter against the bundled corpus', () => {
     const caught = await blockedBy(attackFilter({ body: { enabled: true } }), heldAttacks)
     const misfired = await blockedBy(attackFilter({ body: { enabled: true } }), heldBenign)
     if (process.env.CORPUS_REPORT === '1')
-      console.log('held-out', caught.length, heldAttacks.length, misfired.map((m) => m.url))
+      console.log(
+        'held-out',
+        caught.length,
+        heldAttacks.length,
+        misfired.map((m) => m.url),
+      )
     expect(caught.length / heldAttacks.length).toBeGreaterThanOrEqual(0.95)
     expect(misfired.length / heldBenign.length).toBeLessThanOrEqual(0.05)
     for (const m of misfired) expect(m.url.startsWith('/api/search?q=')).toBe(true)

@@ -1,7 +1,8 @@
-import { definePolicy, type Exchange, readBody } from '@gw/core'
+import { definePolicy, type Exchange } from '@gw/core'
 import { securityErrors } from '../errors.js'
 import { compileMediaTypes } from '../request-validation/index.js'
 import { recordDenial } from '../shared/decide.js'
+import { closeIfBodyUnread, readBoundedBody } from '../shared/read-body.js'
 import { type AttackEngine, type AttackMatch, createAttackEngine } from './engine.js'
 import { attackFilterSchema } from './schema.js'
 
@@ -196,7 +197,7 @@ export const attackFilter = definePolicy({
     }
 
     const inspectBody = async (ex: Exchange, contentType: string | undefined): Promise<void> => {
-      const buffered = await readBody(ex, { limit: body.maxBytes })
+      const buffered = await readBoundedBody(ex, body.maxBytes)
       const hit = scanBody(engine, buffered, contentType)
       if (hit) block(ex, hit)
     }
@@ -212,6 +213,9 @@ export const attackFilter = definePolicy({
         if (!hasBody || !inspectable(h['content-type'])) return
         if (declared !== undefined && Number(declared) > body.maxBytes && body.oversize === 'skip') return
         return inspectBody(ex, h['content-type'])
+      },
+      onComplete(ex) {
+        closeIfBodyUnread(ex)
       },
     }
   },

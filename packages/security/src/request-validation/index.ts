@@ -1,7 +1,8 @@
-import { coreErrors, definePolicy, type Exchange, readBody } from '@gw/core'
+import { coreErrors, definePolicy, type Exchange } from '@gw/core'
 import { Ajv, type ErrorObject } from 'ajv'
 import { securityErrors } from '../errors.js'
 import { recordDenial } from '../shared/decide.js'
+import { closeIfBodyUnread, markCloseAfterResponse, readBoundedBody } from '../shared/read-body.js'
 import { type RequestValidationOptions, requestValidationSchema } from './schema.js'
 
 export { type RequestValidationOptions, requestValidationSchema } from './schema.js'
@@ -59,7 +60,8 @@ const isJson = compileMediaTypes(['application/json', 'application/*+json'])
  * Validates requests before they reach the upstream: URL length (414), header count and size (431), method
  * allow-list (405), body size (413: a declared `Content-Length` above the limit is refused without reading the
  * body; chunked bodies are cut off as soon as they exceed it), content-type allow-list (415), and JSON bodies
- * against a JSON Schema (400 problem+json with an `errors` list of JSON Pointers). Malformed JSON is a 400,
+ * against a JSON Schema (400 problem+json with an `errors` list of JSON Pointers). After refusing a body it has
+ * not read, the policy closes the connection once the 413 is sent, so the rest is never read. Malformed JSON is a 400,
  * never a 500. Checks that need no body stay synchronous.
  *
  * @example
@@ -99,7 +101,7 @@ export const requestValidation = definePolicy({
       recordDenial(setup, ex, 'request-validation', rule, undefined, reason)
 
     const validateJson = async (ex: Exchange, check: NonNullable<typeof validate>): Promise<void> => {
-      const body = await readBody(ex, { limit: maxBodySize })
+      const body = await readBoundedBody(ex, maxBodySize)
       let value: unknown
       try {
         value = JSON.parse(body.toString('utf8'))
@@ -137,9 +139,9 @@ export const requestValidation = definePolicy({
         const hasBody = chunked || (declared !== undefined && declared !== '0')
         if (declared !== undefined && Number(declared) > maxBodySize) {
           deny(ex, 'body-size', 'body-too-large')
+          markCloseAfterResponse(ex)
           throw coreErrors.bodyTooLarge.create(`Request body exceeds ${maxBodySize} bytes`, {
             extensions: { limit: maxBodySize },
-            headers: { connection: 'close' },
           })
         }
         const contentType = headers['content-type']
@@ -167,7 +169,10 @@ export const requestValidation = definePolicy({
           }
           return
         }
-        if (chunked && declared === undefined) return readBody(ex, { limit: maxBodySize }).then(noop)
+        if (chunked && declared === undefined) return readBoundedBody(ex, maxBodySize).then(noop)
+      },
+      onComplete(ex) {
+        closeIfBodyUnread(ex)
       },
     }
   },

@@ -10,9 +10,7 @@ export interface CorpusEntry {
 }
 
 /** Reads a corpus file of this folder. */
-export function loadCorpus(
-  name: 'attacks' | 'benign' | 'holdout-attacks' | 'holdout-benign',
-): CorpusEntry[] {
+export function loadCorpus(name: 'attacks' | 'benign' | 'holdout-attacks' | 'holdout-benign'): CorpusEntry[] {
   const text = readFileSync(new URL(`./${name}.jsonl`, import.meta.url), 'utf8')
   return text
     .split('\n')
