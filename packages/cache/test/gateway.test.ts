@@ -70,7 +70,9 @@ describe('cache through a real gateway', () => {
     })
     const gw = await start(upstream)
     const first = await fetch(`${gw.url}/products/1`)
-    expect(first.headers.get('cache-status')).toMatch(/^gw; fwd=uri-miss; fwd-status=200; stored; ttl=(59|60)$/)
+    expect(first.headers.get('cache-status')).toMatch(
+      /^gw; fwd=uri-miss; fwd-status=200; stored; ttl=(59|60)$/,
+    )
     expect(await first.text()).toBe('hello 1')
     const second = await fetch(`${gw.url}/products/1`)
     expect(await second.text()).toBe('hello 1')

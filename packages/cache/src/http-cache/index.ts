@@ -39,7 +39,6 @@ import { type CacheOptions, cacheSchema } from './schema.js'
 
 declare module '@gw/core' {
   interface Resources {
-    redis: import('ioredis').Redis | import('ioredis').Cluster
     /**
      * The gateway's upstreams by name (the same objects passed to `createGateway({ upstreams })`). With it, the
      * cache refreshes stale-while-revalidate entries in the background; without it, such entries are

@@ -1,7 +1,1 @@
 export { RedisCacheStore, type RedisCacheStoreOptions } from './store.js'
-
-declare module '@gw/core' {
-  interface Resources {
-    redis: import('ioredis').Redis | import('ioredis').Cluster
-  }
-}

@@ -3,6 +3,12 @@ import type { Cluster, Redis } from 'ioredis'
 import { decodeEntry, encodeEntry } from '../store/serialize.js'
 import type { CacheEntry, CacheStore } from '../store/types.js'
 
+declare module '@gw/core' {
+  interface Resources {
+    redis: import('ioredis').Redis | import('ioredis').Cluster
+  }
+}
+
 /** Options of {@link RedisCacheStore}. */
 export interface RedisCacheStoreOptions {
   /** Prefix of every key. Default `gw:cache:`. */
