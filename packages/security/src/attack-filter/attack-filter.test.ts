@@ -64,7 +64,7 @@ describe('attack engine', () => {
     ['%253Cscript%253E', 'xss-script-tag'],
     ['....//....//etc/passwd', 'lfi-dot-dot-slash'],
     ['; cat /etc/passwd', 'cmdi-separator-command'],
-    ['${jndi:ldap://x/a}', 'cmdi-jndi-lookup'],
+    [`$${'{'}jndi:ldap://x/a}`, 'cmdi-jndi-lookup'],
     ['php://filter/resource=index.php', 'rfi-wrapper'],
     ['x%0d%0aSet-Cookie: a=1', 'protocol-crlf-injection'],
     ['file%00.jpg', 'protocol-control-bytes'],

@@ -9,16 +9,19 @@ const originEntry = z.union([z.string().min(1), z.instanceof(RegExp)])
 export const corsSchema = z
   .object({
     origins: z
-      .preprocess(
-        (value) =>
-          typeof value === 'string'
-            ? value
-                .split(',')
-                .map((s) => s.trim())
-                .filter((s) => s !== '')
-            : value,
-        z.union([z.array(originEntry).min(1), z.custom<OriginPredicate>((v) => typeof v === 'function')]),
-      )
+      .union([
+        z
+          .string()
+          .transform((value) =>
+            value
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== ''),
+          )
+          .pipe(z.array(z.string()).min(1, 'at least one origin is required')),
+        z.array(originEntry).min(1),
+        z.custom<OriginPredicate>((v) => typeof v === 'function', 'expected a function'),
+      ])
       .describe(
         'Allowed origins: a list of exact origins (`https://app.example.com`), `*` (any origin, never `null`), `null` (opaque origins, only when listed), regular expressions (RegExp in code, `/pattern/flags` strings in files; matched against the whole serialized origin), or a predicate function (code only). A comma-separated string is split (CORS_ORIGIN).',
       ),

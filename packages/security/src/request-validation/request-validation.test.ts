@@ -64,7 +64,7 @@ describe('request-validation', () => {
     const body = new Readable({
       read() {
         chunks++
-        this.push(chunks > 100 ? null : Buffer.alloc(512))
+        this.push(chunks > 1_000_000 ? null : Buffer.alloc(512))
       },
     })
     const res = await runPipeline([requestValidation({ maxBodySize: 2048 })], {
@@ -73,7 +73,7 @@ describe('request-validation', () => {
       body,
     })
     expect(res.status).toBe(413)
-    expect(chunks).toBeLessThan(10)
+    expect(chunks).toBeLessThan(1000)
   })
 
   it('forwards a chunked body within the limit (buffered)', async () => {
