@@ -396,6 +396,20 @@ describe('validation', () => {
     expect(hit.headers['x-version']).toBe('2')
   })
 
+  it('drops the stored response when the origin answers the revalidation with an unstorable one', async () => {
+    const h = await harness((_ex, n) =>
+      n === 1
+        ? reply(200, dated(h.clock, { etag: '"a"', 'cache-control': 'max-age=10' }), 'old')
+        : reply(200, dated(h.clock, { 'cache-control': 'no-store' }), 'new'),
+    )
+    await h.run()
+    h.clock.advance(20_000)
+    expect((await h.run()).text).toBe('new')
+    const stale = await h.run({ headers: { 'cache-control': 'max-stale' } })
+    expect(stale.upstreamCalls).toBe(1)
+    expect(stale.text).toBe('new')
+  })
+
   it('revalidates with If-Modified-Since when only Last-Modified is known', async () => {
     const lm = 'Mon, 01 Dec 2025 00:00:00 GMT'
     const h = await harness((ex) =>

@@ -539,6 +539,10 @@ function createHandlers(
     if (reason !== undefined) {
       status(res, forward + `; detail=${reason}`)
       release(st)
+      if (entry !== undefined && res.status < 500 && res.status !== 304 && reason !== 'request-no-store') {
+        const done = safeDelete(st.key)
+        if (isPromise(done)) return done.then(() => undefined)
+      }
       return
     }
     const declared = res.headers['content-length']

@@ -251,7 +251,7 @@ export function storedHeaders(
 }
 
 /** Headers a 304 must not change in a stored response (RFC 9111 §3.2). */
-const NOT_UPDATED = new Set(['content-length', 'content-encoding', 'content-range'])
+const NOT_UPDATED = new Set(['content-length'])
 
 /**
  * Merges the header fields of a 304 (or HEAD) response into a stored response (RFC 9111 §3.2 / §4.3.4).
