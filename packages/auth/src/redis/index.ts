@@ -1,3 +1,4 @@
+import type {} from '@gw/core'
 import type { Redis } from 'ioredis'
 
 declare module '@gw/core' {
