@@ -117,7 +117,12 @@ function fixedWindow(spec: LimitSpec, state: LimitState | undefined, now: number
   }
 }
 
-function slidingWindow(spec: LimitSpec, state: LimitState | undefined, now: number, cost: number): Evaluation {
+function slidingWindow(
+  spec: LimitSpec,
+  state: LimitState | undefined,
+  now: number,
+  cost: number,
+): Evaluation {
   const w = spec.windowMs * 1000
   const limit = spec.limit
   const start = now - (now % w)

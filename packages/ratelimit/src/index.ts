@@ -12,7 +12,13 @@ export {
   type RateLimitOptions,
   rateLimitSchema,
 } from './rate-limit/schema.js'
-export { createMemoryConcurrencyStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js'
+export {
+  createMemoryConcurrencyStore,
+  createMemoryStore,
+  type MemoryConcurrencyStore,
+  type MemoryRateLimitStore,
+  type MemoryStoreOptions,
+} from './store/memory.js'
 export type { Acquisition, ConcurrencyStore, Decision, LimitCheck, RateLimitStore } from './store/types.js'
 export { concurrencyLimit, rateLimit }
 

@@ -17,7 +17,10 @@ export const keyFields = {
     .optional()
     .describe("Header to count by when key is 'header'; requests without it are not limited by this limit."),
   keyFn: z
-    .custom<KeyFunction>((value) => typeof value === 'function', 'expected a function (ex) => string | undefined')
+    .custom<KeyFunction>(
+      (value) => typeof value === 'function',
+      'expected a function (ex) => string | undefined',
+    )
     .optional()
     .describe("Key function when key is 'custom' (code only); returning undefined skips the limit."),
 }
@@ -52,7 +55,9 @@ export const storeErrorFields = {
     ),
   timeout: duration()
     .default(50)
-    .describe('Per-call store timeout (asynchronous stores such as Redis); a late answer counts as a failure.'),
+    .describe(
+      'Per-call store timeout (asynchronous stores such as Redis); a late answer counts as a failure.',
+    ),
   breaker: z
     .object({
       failures: z
@@ -79,21 +84,24 @@ export const memoryStoreSchema = z
       .int()
       .positive()
       .default(100_000)
-      .describe('Most keys kept per policy (about 450 bytes each); the least recently used is forgotten beyond it.'),
+      .describe(
+        'Most keys kept per policy (about 450 bytes each); the least recently used is forgotten beyond it.',
+      ),
   })
   .strict()
 
 /** The Redis store option. */
 export const redisStoreSchema = z
   .object({
-    type: z.literal('redis').describe("Shared store on the app's `redis` resource (ioredis: standalone, Sentinel or Cluster)."),
-    prefix: z
-      .string()
-      .default('gw:rl:')
-      .describe('Prefix of every Redis key this policy writes.'),
+    type: z
+      .literal('redis')
+      .describe("Shared store on the app's `redis` resource (ioredis: standalone, Sentinel or Cluster)."),
+    prefix: z.string().default('gw:rl:').describe('Prefix of every Redis key this policy writes.'),
     clock: z
       .enum(['redis', 'local'])
       .default('redis')
-      .describe("'redis': Redis server TIME, so gateways with skewed clocks agree; 'local': the gateway clock."),
+      .describe(
+        "'redis': Redis server TIME, so gateways with skewed clocks agree; 'local': the gateway clock.",
+      ),
   })
   .strict()

@@ -30,7 +30,15 @@ describe('rate-limit and concurrency-limit through a real gateway (memory stores
         {
           path: '/api/*',
           upstream: 'api',
-          policies: [rateLimit({ limit: 5, window: '1h', key: 'header', header: 'x-client', headers: { legacy: true } })],
+          policies: [
+            rateLimit({
+              limit: 5,
+              window: '1h',
+              key: 'header',
+              header: 'x-client',
+              headers: { legacy: true },
+            }),
+          ],
         },
         {
           path: '/orders/*',
@@ -45,7 +53,11 @@ describe('rate-limit and concurrency-limit through a real gateway (memory stores
             }),
           ],
         },
-        { path: '/slow/*', upstream: 'api', policies: [concurrencyLimit({ max: 2, key: 'header', header: 'x-client' })] },
+        {
+          path: '/slow/*',
+          upstream: 'api',
+          policies: [concurrencyLimit({ max: 2, key: 'header', header: 'x-client' })],
+        },
         { path: '/boom/*', upstream: 'api', policies: [concurrencyLimit({ max: 1, key: 'global' })] },
       ],
     })
@@ -60,7 +72,8 @@ describe('rate-limit and concurrency-limit through a real gateway (memory stores
 
   it('limits per client over HTTP with IETF and legacy headers, then 429 problem+json', async () => {
     const results = []
-    for (let i = 0; i < 7; i++) results.push(await fetch(`${gw.url}/api/items`, { headers: { 'x-client': 'c1' } }))
+    for (let i = 0; i < 7; i++)
+      results.push(await fetch(`${gw.url}/api/items`, { headers: { 'x-client': 'c1' } }))
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429])
     const first = results[0]!
     expect(first.headers.get('ratelimit-policy')).toBe('"default";q=5;w=3600')
@@ -100,21 +113,22 @@ describe('rate-limit and concurrency-limit through a real gateway (memory stores
     expect(await third.json()).toMatchObject({ code: 'GW_ERR_CONCURRENCY_LIMITED' })
     expect(third.headers.get('ratelimit')).toBe('"concurrency";r=0')
     expect(third.headers.get('ratelimit-policy')).toBe('"concurrency";q=2;qu="concurrent-requests"')
-    releases.splice(0).forEach((release) => release())
+    for (const release of releases.splice(0)) release()
     const done = await Promise.all(pending)
     expect(done.map((r) => r.status)).toEqual([200, 200])
     await Promise.all(done.map((r) => r.text()))
     const next = fetch(`${gw.url}/slow/x`, { headers: { 'x-client': 's1' } })
     await waitFor(() => releases.length === 1)
-    releases.splice(0).forEach((release) => release())
+    for (const release of releases.splice(0)) release()
     expect((await next).status).toBe(200)
   })
 
   it('concurrency limit releases the slot when the client aborts', async () => {
     const controller = new AbortController()
-    const aborted = fetch(`${gw.url}/slow/abort`, { headers: { 'x-client': 's2' }, signal: controller.signal }).catch(
-      (e: unknown) => e,
-    )
+    const aborted = fetch(`${gw.url}/slow/abort`, {
+      headers: { 'x-client': 's2' },
+      signal: controller.signal,
+    }).catch((e: unknown) => e)
     const second = fetch(`${gw.url}/slow/abort`, { headers: { 'x-client': 's2' } })
     await waitFor(() => releases.length === 2)
     controller.abort()
@@ -122,7 +136,7 @@ describe('rate-limit and concurrency-limit through a real gateway (memory stores
     await new Promise((r) => setTimeout(r, 50))
     const a = fetch(`${gw.url}/slow/abort`, { headers: { 'x-client': 's2' } })
     await waitFor(() => releases.length === 3)
-    releases.splice(0).forEach((release) => release())
+    for (const release of releases.splice(0)) release()
     expect((await second).status).toBe(200)
     expect((await a).status).toBe(200)
   })

@@ -2,7 +2,15 @@ import { type FakeUpstream, startFakeUpstream } from '@gw/core/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildGatewayFixture, burst, type GatewayProcess, startGatewayProcess } from './helpers/processes.js'
-import { cleanup, connect, REDIS_HOST, REDIS_PORT, ready, redisAvailable, testPrefix } from './helpers/redis.js'
+import {
+  cleanup,
+  connect,
+  REDIS_HOST,
+  REDIS_PORT,
+  ready,
+  redisAvailable,
+  testPrefix,
+} from './helpers/redis.js'
 
 const available = await redisAvailable()
 const LIMIT = 50
@@ -18,9 +26,16 @@ describe.skipIf(!available)('4 gateway processes sharing one Redis: admitted == 
   beforeAll(async () => {
     redis = connect()
     await ready(redis)
-    upstream = await startFakeUpstream((_req, res) => res.end('ok'))
+    upstream = await startFakeUpstream((_req, res) => {
+      res.end('ok')
+    })
     const script = buildGatewayFixture()
-    const env = { UPSTREAM: upstream.url, REDIS_NODES: `${REDIS_HOST}:${REDIS_PORT}`, PREFIX: prefix, LIMIT: String(LIMIT) }
+    const env = {
+      UPSTREAM: upstream.url,
+      REDIS_NODES: `${REDIS_HOST}:${REDIS_PORT}`,
+      PREFIX: prefix,
+      LIMIT: String(LIMIT),
+    }
     gateways = await Promise.all([0, 1, 2, 3].map(() => startGatewayProcess(script, env)))
     urls = gateways.map((g) => g.url)
   }, 120_000)

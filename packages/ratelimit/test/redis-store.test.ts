@@ -3,7 +3,15 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisConcurrencyStore, createRedisStore } from '../src/redis/index.js'
 import { concurrencyStoreContract, rateLimitStoreContract } from '../src/testing/index.js'
-import { cleanup, connect, prefixed, ready, redisAvailable, startRedisServer, testPrefix } from './helpers/redis.js'
+import {
+  cleanup,
+  connect,
+  prefixed,
+  ready,
+  redisAvailable,
+  startRedisServer,
+  testPrefix,
+} from './helpers/redis.js'
 
 const available = await redisAvailable()
 const prefix = testPrefix()
@@ -21,7 +29,8 @@ describe.skipIf(!available)('redis store', () => {
 
   rateLimitStoreContract({
     name: 'redis',
-    create: ({ clock }) => prefixed(createRedisStore(client, { clock }), `${prefix}${Math.random().toString(36).slice(2)}:`),
+    create: ({ clock }) =>
+      prefixed(createRedisStore(client, { clock }), `${prefix}${Math.random().toString(36).slice(2)}:`),
   })
   concurrencyStoreContract({
     name: 'redis',
@@ -79,7 +88,10 @@ describe('redis store script loading (private redis-server)', () => {
       await ready(client)
       const store = createRedisStore(client)
       const spec = { algorithm: 'token-bucket', limit: 10, windowMs: 1000, burst: 10 } as const
-      const checks = [{ key: '{a}:1', spec, cost: 1 }, { key: '{a}:2', spec, cost: 1 }]
+      const checks = [
+        { key: '{a}:1', spec, cost: 1 },
+        { key: '{a}:2', spec, cost: 1 },
+      ]
       await client.config('RESETSTAT')
       for (let i = 0; i < 5; i++) expect((await store.consume(checks)).allowed).toBe(true)
       await client.script('FLUSH')

@@ -39,7 +39,9 @@ export const concurrencyLimit = definePolicy({
   description: 'Caps in-flight requests per ip, header, principal, route or a function.',
   schema: concurrencyLimitSchema,
   state: (config) =>
-    config.enabled && (config.key === 'principal' || config.key === 'consumer') ? { requires: [principalKey] } : {},
+    config.enabled && (config.key === 'principal' || config.key === 'consumer')
+      ? { requires: [principalKey] }
+      : {},
   async create(config, setup) {
     if (!config.enabled) return {}
     const { store, owned, prefix } = await openConcurrencyStore(config.store, setup)
@@ -62,7 +64,11 @@ export const concurrencyLimit = definePolicy({
       cooldownMs: config.breaker.cooldown,
       clock: setup.clock,
       onError: () => telemetry.count('ratelimit_store_errors', 1, labels),
-      onOpen: (error) => setup.log.warn({ err: error, store: store.kind, onStoreError }, 'concurrency store failing: breaker open'),
+      onOpen: (error) =>
+        setup.log.warn(
+          { err: error, store: store.kind, onStoreError },
+          'concurrency store failing: breaker open',
+        ),
       onClose: () => setup.log.info({ store: store.kind }, 'concurrency store recovered: breaker closed'),
     })
     const acquire = (key: string) => store.acquire(key, max, leaseMs)
@@ -103,7 +109,9 @@ export const concurrencyLimit = definePolicy({
         if (value === undefined) return undefined
         const key = head + keyPart(value) + '}'
         const slot = breaker.run(acquire, key)
-        return slot instanceof Promise ? slot.then((s) => decide(ex, key, value, s)) : decide(ex, key, value, slot)
+        return slot instanceof Promise
+          ? slot.then((s) => decide(ex, key, value, s))
+          : decide(ex, key, value, slot)
       },
       onResponse: config.headers
         ? (ex, res) => {
@@ -119,7 +127,9 @@ export const concurrencyLimit = definePolicy({
         try {
           const done = store.release(held.key, held.lease)
           if (done instanceof Promise)
-            done.catch((error: unknown) => setup.log.warn({ err: error }, 'concurrency slot release failed (lease will expire)'))
+            done.catch((error: unknown) =>
+              setup.log.warn({ err: error }, 'concurrency slot release failed (lease will expire)'),
+            )
         } catch (error) {
           setup.log.warn({ err: error }, 'concurrency slot release failed')
         }
@@ -136,6 +146,9 @@ async function openConcurrencyStore(
   if (!('type' in option)) return { store: option as ConcurrencyStore, owned: false, prefix: '' }
   if (option.type === 'memory') return { store: createMemoryConcurrencyStore(), owned: true, prefix: '' }
   const { createRedisConcurrencyStore } = await import('../redis/store.js')
-  const store = createRedisConcurrencyStore(setup.need('redis'), option.clock === 'local' ? { clock: setup.clock } : {})
+  const store = createRedisConcurrencyStore(
+    setup.need('redis'),
+    option.clock === 'local' ? { clock: setup.clock } : {},
+  )
   return { store, owned: false, prefix: `${option.prefix}cc:` }
 }

@@ -21,18 +21,24 @@ export const concurrencyLimitSchema = z
       .describe('Namespace of the counters; default the route id (gateway-level: "gateway").'),
     lease: duration()
       .default(60_000)
-      .describe('Redis: a slot not released within this time (crashed gateway) is freed. Keep above your slowest request.'),
+      .describe(
+        'Redis: a slot not released within this time (crashed gateway) is freed. Keep above your slowest request.',
+      ),
     store: z
       .union([
         z.discriminatedUnion('type', [memoryStoreSchema, redisStoreSchema]),
         z.custom<ConcurrencyStore>(
           (value) =>
-            typeof value === 'object' && value !== null && typeof (value as ConcurrencyStore).acquire === 'function',
+            typeof value === 'object' &&
+            value !== null &&
+            typeof (value as ConcurrencyStore).acquire === 'function',
           'expected { type: memory | redis } or a ConcurrencyStore',
         ),
       ])
       .default({ type: 'memory', maxKeys: 100_000 })
-      .describe("Where in-flight counts live: { type: 'memory' } (per process), { type: 'redis' } (shared), or a store object."),
+      .describe(
+        "Where in-flight counts live: { type: 'memory' } (per process), { type: 'redis' } (shared), or a store object.",
+      ),
     ...storeErrorFields,
     headers: z
       .boolean()

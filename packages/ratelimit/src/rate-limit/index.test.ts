@@ -1,8 +1,8 @@
 import type { DecisionRecord, Telemetry } from '@gw/core'
 import { createManualClock, createTestExchange, createTestPipeline, runPipeline } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
-import { parseList } from '../../test/helpers/structured-fields.js'
 import { requirePrincipal } from '../../test/helpers/principal.js'
+import { parseList } from '../../test/helpers/structured-fields.js'
 import type { RateLimitStore } from '../store/types.js'
 import { rateLimit } from './index.js'
 
@@ -29,7 +29,9 @@ describe('rate-limit policy', () => {
       const res = await pipeline.run({ ip: '10.0.0.1' })
       statuses.push(res.status)
       expect(res.headers['ratelimit-policy']).toBe('"default";q=3;w=60')
-      expect(parseList(String(res.headers.ratelimit))).toEqual([{ value: 'default', params: { r: 2 - i, t: 60 } }])
+      expect(parseList(String(res.headers.ratelimit))).toEqual([
+        { value: 'default', params: { r: 2 - i, t: 60 } },
+      ])
     }
     clock.advance(15_000)
     const denied = await pipeline.run({ ip: '10.0.0.1', id: 'req-7' })
@@ -129,10 +131,13 @@ describe('rate-limit policy', () => {
   })
 
   it('keys by principal and requires an auth policy before it', async () => {
-    await expect(createTestPipeline([rateLimit({ limit: 1, window: '1m', key: 'principal' })])).rejects.toThrow(
-      /principal/,
-    )
-    const pipeline = await createTestPipeline([requirePrincipal(), rateLimit({ limit: 1, window: '1m', key: 'principal' })])
+    await expect(
+      createTestPipeline([rateLimit({ limit: 1, window: '1m', key: 'principal' })]),
+    ).rejects.toThrow(/principal/)
+    const pipeline = await createTestPipeline([
+      requirePrincipal(),
+      rateLimit({ limit: 1, window: '1m', key: 'principal' }),
+    ])
     expect((await pipeline.run({ headers: { 'x-user': 'alice' } })).status).toBe(200)
     expect((await pipeline.run({ headers: { 'x-user': 'alice' }, ip: '10.9.9.9' })).status).toBe(429)
     expect((await pipeline.run({ headers: { 'x-user': 'bob' } })).status).toBe(200)
@@ -142,7 +147,12 @@ describe('rate-limit policy', () => {
 
   it('keys by route, globally, or by a custom function', async () => {
     const pipeline = await createTestPipeline([
-      rateLimit({ limit: 1, window: '1m', key: 'custom', keyFn: (ex) => ex.request.query.get('tenant') ?? undefined }),
+      rateLimit({
+        limit: 1,
+        window: '1m',
+        key: 'custom',
+        keyFn: (ex) => ex.request.query.get('tenant') ?? undefined,
+      }),
     ])
     expect((await pipeline.run({ url: '/?tenant=a' })).status).toBe(200)
     expect((await pipeline.run({ url: '/?tenant=a' })).status).toBe(429)
@@ -157,7 +167,9 @@ describe('rate-limit policy', () => {
 
   it('report mode lets the request through and records the decision with rule and key', async () => {
     const { telemetry, decisions, counts } = recorder()
-    const pipeline = await createTestPipeline([rateLimit({ limit: 1, window: '1m' }, { mode: 'report' })], { telemetry })
+    const pipeline = await createTestPipeline([rateLimit({ limit: 1, window: '1m' }, { mode: 'report' })], {
+      telemetry,
+    })
     await pipeline.run({ ip: '10.1.1.1' })
     const res = await pipeline.run({ ip: '10.1.1.1' })
     expect(res.status).toBe(200)
@@ -176,12 +188,20 @@ describe('rate-limit policy', () => {
 
   it('never logs header keys (they may be API keys) in decision records', async () => {
     const { telemetry, decisions } = recorder()
-    const pipeline = await createTestPipeline([rateLimit({ limit: 1, window: '1m', key: 'header', header: 'x-api-key' })], {
-      telemetry,
-    })
+    const pipeline = await createTestPipeline(
+      [rateLimit({ limit: 1, window: '1m', key: 'header', header: 'x-api-key' })],
+      {
+        telemetry,
+      },
+    )
     await pipeline.run({ headers: { 'x-api-key': 'secret' } })
     expect((await pipeline.run({ headers: { 'x-api-key': 'secret' } })).status).toBe(429)
-    expect(decisions[0]).toEqual({ policy: 'rate-limit', rule: 'default', outcome: 'deny', reason: 'limit-exceeded' })
+    expect(decisions[0]).toEqual({
+      policy: 'rate-limit',
+      rule: 'default',
+      outcome: 'deny',
+      reason: 'limit-exceeded',
+    })
     await pipeline.close()
   })
 
@@ -227,10 +247,13 @@ describe('rate-limit policy', () => {
     }
     const clock = createManualClock()
     const { telemetry, counts } = recorder()
-    const open = await createTestPipeline([rateLimit({ store: broken, breaker: { failures: 2, cooldown: '1s' } })], {
-      clock,
-      telemetry,
-    })
+    const open = await createTestPipeline(
+      [rateLimit({ store: broken, breaker: { failures: 2, cooldown: '1s' } })],
+      {
+        clock,
+        telemetry,
+      },
+    )
     for (let i = 0; i < 5; i++) expect((await open.run()).status).toBe(200)
     expect(calls).toBe(2)
     expect(counts.ratelimit_store_errors).toBe(2)
@@ -251,19 +274,30 @@ describe('rate-limit policy', () => {
 
   it('a slow store times out per call and counts as a failure', async () => {
     const slow: RateLimitStore = { kind: 'slow', consume: () => new Promise(() => {}) }
-    const pipeline = await createTestPipeline([rateLimit({ store: slow, timeout: 20, onStoreError: 'closed' })])
+    const pipeline = await createTestPipeline([
+      rateLimit({ store: slow, timeout: 20, onStoreError: 'closed' }),
+    ])
     expect((await pipeline.run()).status).toBe(503)
     await pipeline.close()
   })
 
   it('validates options with precise paths', () => {
-    expect(() => rateLimit({ key: 'header' })).toThrow(/rate-limit\.options\.header: required when key is 'header'/)
+    expect(() => rateLimit({ key: 'header' })).toThrow(
+      /rate-limit\.options\.header: required when key is 'header'/,
+    )
     expect(() => rateLimit({ key: 'custom' })).toThrow(/keyFn: required when key is 'custom'/)
-    expect(() => rateLimit({ limit: 5, limits: [{ limit: 1, window: '1s' }] })).toThrow(/limit: use either 'limits'/)
+    expect(() => rateLimit({ limit: 5, limits: [{ limit: 1, window: '1s' }] })).toThrow(
+      /limit: use either 'limits'/,
+    )
     expect(() => rateLimit({ burst: 5 })).toThrow(/burst is not used by fixed-window/)
     expect(() => rateLimit({ algorithm: 'gcra', burst: 5 })).not.toThrow()
     expect(() =>
-      rateLimit({ limits: [{ name: 'a', limit: 1, window: '1s' }, { name: 'a', limit: 1, window: '1m' }] }),
+      rateLimit({
+        limits: [
+          { name: 'a', limit: 1, window: '1s' },
+          { name: 'a', limit: 1, window: '1m' },
+        ],
+      }),
     ).toThrow(/duplicate limit name 'a'/)
     expect(() => rateLimit({ window: 'soon' })).toThrow(/window/)
     expect(() => rateLimit({ store: { type: 'redis', prefix: 'x:' } })).not.toThrow()

@@ -5,8 +5,8 @@ import {
   type GatewayError,
   type GwResponse,
   principalKey,
-  renderProblem,
   type ResponseHeaders,
+  renderProblem,
   type SetupContext,
 } from '@gw/core'
 import type { LimitOutcome, LimitSpec } from '../algorithms.js'
@@ -114,7 +114,8 @@ export const rateLimit = definePolicy({
       }
       if (headerOptions.legacy) {
         let tightest = 0
-        for (let i = 1; i < outcomes.length; i++) if (outcomes[i]!.remaining < outcomes[tightest]!.remaining) tightest = i
+        for (let i = 1; i < outcomes.length; i++)
+          if (outcomes[i]!.remaining < outcomes[tightest]!.remaining) tightest = i
         const o = outcomes[tightest]!
         target['x-ratelimit-limit'] = checks[tightest]!.rule.spec.limit
         target['x-ratelimit-remaining'] = o.remaining
@@ -169,7 +170,9 @@ export const rateLimit = definePolicy({
         }
         if (checks.length === 0) return undefined
         const decision = breaker.run(consume, checks)
-        return decision instanceof Promise ? decision.then((d) => decide(ex, checks, d)) : decide(ex, checks, decision)
+        return decision instanceof Promise
+          ? decision.then((d) => decide(ex, checks, d))
+          : decide(ex, checks, decision)
       },
       onResponse: withHeaders
         ? (ex, res) => {
@@ -189,7 +192,11 @@ async function openStore(
   const option = config.store
   if (!('type' in option)) return { store: option as RateLimitStore, owned: false, prefix: '' }
   if (option.type === 'memory') {
-    return { store: createMemoryStore({ maxKeys: option.maxKeys, clock: setup.clock }), owned: true, prefix: '' }
+    return {
+      store: createMemoryStore({ maxKeys: option.maxKeys, clock: setup.clock }),
+      owned: true,
+      prefix: '',
+    }
   }
   const { createRedisStore } = await import('../redis/store.js')
   const store = createRedisStore(setup.need('redis'), option.clock === 'local' ? { clock: setup.clock } : {})

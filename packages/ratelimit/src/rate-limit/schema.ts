@@ -25,7 +25,9 @@ export const limitSchema = z
   .object({
     name: policyName()
       .optional()
-      .describe("Quota policy name in RateLimit headers and logs; default 'default' for one limit, else '<key>-<i>'."),
+      .describe(
+        "Quota policy name in RateLimit headers and logs; default 'default' for one limit, else '<key>-<i>'.",
+      ),
     limit: z.number().int().positive().describe('Requests (cost units) allowed per window.'),
     window: duration()
       .refine((ms) => ms >= 1, 'must be at least 1 ms')
@@ -46,12 +48,17 @@ export const rateLimitStoreSchema = z
   .union([
     z.discriminatedUnion('type', [memoryStoreSchema, redisStoreSchema]),
     z.custom<RateLimitStore>(
-      (value) => typeof value === 'object' && value !== null && typeof (value as RateLimitStore).consume === 'function',
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as RateLimitStore).consume === 'function',
       'expected { type: memory | redis } or a RateLimitStore',
     ),
   ])
   .default({ type: 'memory', maxKeys: 100_000 })
-  .describe("Where counters live: { type: 'memory' } (per process, default), { type: 'redis' } (shared), or a store object.")
+  .describe(
+    "Where counters live: { type: 'memory' } (per process, default), { type: 'redis' } (shared), or a store object.",
+  )
 
 /** A limit after normalisation: every default resolved. */
 export interface NormalizedLimit {
@@ -82,23 +89,34 @@ export const rateLimitSchema = z
       .refine((ms) => ms >= 1, 'must be at least 1 ms')
       .optional()
       .describe('Shorthand for one limit: the window (RATE_LIMIT_WINDOW_MS); default 15m.'),
-    burst: z.number().int().positive().optional().describe('Shorthand for one limit: token bucket / GCRA burst.'),
+    burst: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Shorthand for one limit: token bucket / GCRA burst.'),
     ...keyFields,
     limits: z
       .array(limitSchema)
       .min(1)
       .optional()
-      .describe('Several limits, each with its own key, all checked in one store call (instead of the shorthand).'),
+      .describe(
+        'Several limits, each with its own key, all checked in one store call (instead of the shorthand).',
+      ),
     algorithm: algorithm.default('fixed-window'),
     cost: z
       .number()
       .int()
       .positive()
       .default(1)
-      .describe('Units each request takes (a weight per route); a request costing more than a limit is always denied.'),
+      .describe(
+        'Units each request takes (a weight per route); a request costing more than a limit is always denied.',
+      ),
     id: policyName()
       .optional()
-      .describe('Namespace of this policy\'s counters; default the route id (gateway-level: "gateway"). Equal ids share counters.'),
+      .describe(
+        'Namespace of this policy\'s counters; default the route id (gateway-level: "gateway"). Equal ids share counters.',
+      ),
     store: rateLimitStoreSchema,
     ...storeErrorFields,
     headers: z
@@ -110,7 +128,9 @@ export const rateLimitSchema = z
         legacy: z
           .boolean()
           .default(false)
-          .describe('Also send X-RateLimit-Limit / -Remaining / -Reset (epoch seconds) of the most restrictive limit.'),
+          .describe(
+            'Also send X-RateLimit-Limit / -Remaining / -Reset (epoch seconds) of the most restrictive limit.',
+          ),
       })
       .strict()
       .prefault({})
@@ -122,14 +142,22 @@ export const rateLimitSchema = z
     if (value.limits !== undefined) {
       for (const field of shorthand)
         if (value[field] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: "use either 'limits' or the one-limit shorthand" })
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: "use either 'limits' or the one-limit shorthand",
+          })
       const names = new Set<string>()
       value.limits.forEach((limit, i) => {
         checkKey({ ...limit, key: limit.key ?? 'ip' }, ctx, ['limits', i])
         checkBurst(limit.algorithm ?? value.algorithm, limit.burst, ctx, ['limits', i, 'burst'])
         const name = limit.name ?? (value.limits!.length === 1 ? 'default' : `${limit.key ?? 'ip'}-${i}`)
         if (names.has(name))
-          ctx.addIssue({ code: 'custom', path: ['limits', i, 'name'], message: `duplicate limit name '${name}'` })
+          ctx.addIssue({
+            code: 'custom',
+            path: ['limits', i, 'name'],
+            message: `duplicate limit name '${name}'`,
+          })
         names.add(name)
       })
     } else {
@@ -174,7 +202,12 @@ export const rateLimitSchema = z
     }
   })
 
-function checkBurst(algo: Algorithm, burst: number | undefined, ctx: z.RefinementCtx, path: (string | number)[]): void {
+function checkBurst(
+  algo: Algorithm,
+  burst: number | undefined,
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+): void {
   if (burst !== undefined && (algo === 'fixed-window' || algo === 'sliding-window'))
     ctx.addIssue({ code: 'custom', path, message: `burst is not used by ${algo}` })
 }

@@ -1,3 +1,8 @@
 import './resource.js'
 
-export { createRedisConcurrencyStore, createRedisStore, type RedisClient, type RedisStoreOptions } from './store.js'
+export {
+  createRedisConcurrencyStore,
+  createRedisStore,
+  type RedisClient,
+  type RedisStoreOptions,
+} from './store.js'

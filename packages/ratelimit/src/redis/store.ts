@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { ALGORITHM_CODES, type LimitOutcome } from '../algorithms.js'
 import type { Acquisition, ConcurrencyStore, Decision, LimitCheck, RateLimitStore } from '../store/types.js'
 import { ACQUIRE_SCRIPT, CONSUME_SCRIPT } from './scripts.js'
+import './resource.js'
 
 /** A standalone, Sentinel (a `Redis` with `sentinels`) or Cluster ioredis client. */
 export type RedisClient = Redis | Cluster
@@ -110,7 +111,9 @@ export function createRedisConcurrencyStore(
       const lease = prefix + (sequence++).toString(36)
       return acquire(1, key, clock === undefined ? -1 : clock.now(), max, leaseMs, lease).then((reply) => {
         const [ok, remaining] = reply as [number, number]
-        return ok === 1 ? { acquired: true, remaining, lease } : { acquired: false, remaining: 0, lease: undefined }
+        return ok === 1
+          ? { acquired: true, remaining, lease }
+          : { acquired: false, remaining: 0, lease: undefined }
       })
     },
     release(key: string, lease: string): Promise<void> {

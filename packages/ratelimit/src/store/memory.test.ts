@@ -18,7 +18,11 @@ describe('memory store bounds', () => {
     gc()
     const before = process.memoryUsage().heapUsed
     for (let i = 0; i < 1_000_000; i++) {
-      checks[0] = { key: `gw:rl:{gateway:default:10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${i}}`, spec, cost: 1 }
+      checks[0] = {
+        key: `gw:rl:{gateway:default:10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${i}}`,
+        spec,
+        cost: 1,
+      }
       if (!store.consume(checks).allowed) throw new Error(`key ${i} was denied`)
     }
     gc()

@@ -19,6 +19,34 @@ export interface MemoryStoreOptions {
 }
 
 /**
+ * The memory rate-limit store: synchronous decisions and its current key count.
+ *
+ * @example
+ * ```ts
+ * const store: MemoryRateLimitStore = createMemoryStore()
+ * store.consume(checks).allowed // no await needed
+ * ```
+ */
+export interface MemoryRateLimitStore extends RateLimitStore {
+  consume(checks: readonly LimitCheck[]): Decision
+  readonly size: number
+}
+
+/**
+ * The memory concurrency store: synchronous acquire and release, and its current key count.
+ *
+ * @example
+ * ```ts
+ * const slot = createMemoryConcurrencyStore().acquire('k', 2)
+ * ```
+ */
+export interface MemoryConcurrencyStore extends ConcurrencyStore {
+  acquire(key: string, max: number, leaseMs?: number): Acquisition
+  release(key: string, lease: string): void
+  readonly size: number
+}
+
+/**
  * A per-process store on lru-cache, bounded by key count (about 450 bytes per key with ~60-character keys: 100,000 keys stay under 64 MB).
  * Decisions are synchronous. Evicting a live key forgets its counter, so size `maxKeys` above the number of
  * keys active within one window.
@@ -28,7 +56,7 @@ export interface MemoryStoreOptions {
  * rateLimit({ limit: 100, window: '15m', store: createMemoryStore({ maxKeys: 50_000 }) })
  * ```
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): RateLimitStore & { readonly size: number } {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryRateLimitStore {
   const clock = options.clock ?? systemClock
   const cache = new LRUCache<string, LimitState>({ max: options.maxKeys ?? 100_000 })
   const single: Evaluation[] = []
@@ -51,7 +79,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RateLimitSt
       for (let i = 0; i < checks.length; i++) {
         const e = evaluations[i]!
         if (allowed) cache.set(checks[i]!.key, e.next)
-        outcomes[i] = { allowed: e.allowed, remaining: e.remaining, resetMs: e.resetMs, retryAfterMs: e.retryAfterMs }
+        outcomes[i] = {
+          allowed: e.allowed,
+          remaining: e.remaining,
+          resetMs: e.resetMs,
+          retryAfterMs: e.retryAfterMs,
+        }
       }
       return { allowed, outcomes }
     },
@@ -69,7 +102,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RateLimitSt
  * concurrencyLimit({ max: 10, store: createMemoryConcurrencyStore() })
  * ```
  */
-export function createMemoryConcurrencyStore(): ConcurrencyStore & { readonly size: number } {
+export function createMemoryConcurrencyStore(): MemoryConcurrencyStore {
   const inFlight = new Map<string, number>()
   return {
     kind: 'memory',

@@ -1,5 +1,5 @@
-import type { LimitOutcome, LimitSpec } from '../algorithms.js'
 import type { MaybePromise } from '@gw/core'
+import type { LimitOutcome, LimitSpec } from '../algorithms.js'
 
 /**
  * One limit to check for one request: the full store key, the compiled limit and the request's cost.

@@ -3,7 +3,12 @@ import { expect } from 'vitest'
 import { evaluate, type LimitSpec, type LimitState } from '../algorithms.js'
 import type { ConcurrencyStore, Decision, LimitCheck, RateLimitStore } from '../store/types.js'
 
-const spec = (algorithm: LimitSpec['algorithm'], limit: number, windowMs: number, burst = limit): LimitSpec => ({
+const spec = (
+  algorithm: LimitSpec['algorithm'],
+  limit: number,
+  windowMs: number,
+  burst = limit,
+): LimitSpec => ({
   algorithm,
   limit,
   windowMs,
@@ -41,7 +46,10 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     clock.set(Date.UTC(2026, 0, 1, 0, 0, 0, 250))
     const s = spec('fixed-window', 5, 1000)
     const first = await store.consume(one('fw', s))
-    expect(first).toEqual({ allowed: true, outcomes: [{ allowed: true, remaining: 4, resetMs: 750, retryAfterMs: 0 }] })
+    expect(first).toEqual({
+      allowed: true,
+      outcomes: [{ allowed: true, remaining: 4, resetMs: 750, retryAfterMs: 0 }],
+    })
     expect(await admitted(store, one('fw', s), 10)).toBe(4)
     const denied = await store.consume(one('fw', s))
     expect(denied.outcomes[0]).toEqual({ allowed: false, remaining: 0, resetMs: 750, retryAfterMs: 750 })
@@ -144,17 +152,28 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     for (let step = 0; step < 400; step++) {
       clock.advance(Math.floor(random() * 180))
       const s = specs[step % specs.length]!
-      const checks: LimitCheck[] = [{ key: `golden:${s.algorithm}:${Math.floor(random() * 2)}`, spec: s, cost: 1 + Math.floor(random() * 2) }]
+      const checks: LimitCheck[] = [
+        {
+          key: `golden:${s.algorithm}:${Math.floor(random() * 2)}`,
+          spec: s,
+          cost: 1 + Math.floor(random() * 2),
+        },
+      ]
       if (random() < 0.3) checks.push({ key: 'golden:shared', spec: specs[1]!, cost: 1 })
       const expected: Decision = { allowed: true, outcomes: [] }
       const nexts: LimitState[] = []
       for (const check of checks) {
         const e = evaluate(check.spec, reference.get(check.key), clock.now() * 1000, check.cost)
         if (!e.allowed) expected.allowed = false
-        expected.outcomes.push({ allowed: e.allowed, remaining: e.remaining, resetMs: e.resetMs, retryAfterMs: e.retryAfterMs })
+        expected.outcomes.push({
+          allowed: e.allowed,
+          remaining: e.remaining,
+          resetMs: e.resetMs,
+          retryAfterMs: e.retryAfterMs,
+        })
         nexts.push(e.next)
       }
-      if (expected.allowed) checks.forEach((check, i) => reference.set(check.key, nexts[i]!))
+      if (expected.allowed) for (const [i, check] of checks.entries()) reference.set(check.key, nexts[i]!)
       expect(await store.consume(checks), `step ${step}`).toEqual(expected)
     }
   },

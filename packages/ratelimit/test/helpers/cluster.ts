@@ -8,11 +8,23 @@ export async function startCluster(ports: number[]): Promise<{ stop(): Promise<v
   try {
     for (const port of ports)
       servers.push(
-        await startRedisServer(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`]),
+        await startRedisServer(port, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+        ]),
       )
     execFileSync(
       'redis-cli',
-      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
       { stdio: 'pipe', timeout: 15_000 },
     )
     const deadline = Date.now() + 15_000

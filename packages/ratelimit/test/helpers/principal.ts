@@ -9,7 +9,8 @@ export const requirePrincipal = definePolicy({
   create: () => ({
     onRequest(ex) {
       const user = ex.request.headers['x-user']
-      if (typeof user === 'string') ex.set(principalKey, { subject: user, scopes: [], claims: {}, method: 'test' })
+      if (typeof user === 'string')
+        ex.set(principalKey, { subject: user, scopes: [], claims: {}, method: 'test' })
     },
   }),
 })

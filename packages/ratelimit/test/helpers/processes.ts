@@ -35,7 +35,10 @@ export interface GatewayProcess {
   stop(): Promise<void>
 }
 
-export async function startGatewayProcess(script: string, env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  script: string,
+  env: Record<string, string>,
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -76,9 +79,21 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
 }
 
 /** Fires `total` requests at once, spread round-robin over the gateways; returns the statuses. */
-export async function burst(urls: string[], path: string, total: number, headers: Record<string, string> = {}) {
-  const statuses = await Promise.all(Array.from({ length: total }, (_, i) => get(`${urls[i % urls.length]}${path}`, headers)))
+export async function burst(
+  urls: string[],
+  path: string,
+  total: number,
+  headers: Record<string, string> = {},
+) {
+  const statuses = await Promise.all(
+    Array.from({ length: total }, (_, i) => get(`${urls[i % urls.length]}${path}`, headers)),
+  )
   const count = (s: number) => statuses.filter((x) => x === s).length
   const other = statuses.filter((s) => s !== 200 && s !== 429)
-  return { admitted: count(200), limited: count(429), other: other.length, otherStatuses: [...new Set(other)] }
+  return {
+    admitted: count(200),
+    limited: count(429),
+    other: other.length,
+    otherStatuses: [...new Set(other)],
+  }
 }

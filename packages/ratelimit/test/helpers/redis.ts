@@ -11,14 +11,21 @@ export const REDIS_HOST = process.env.REDIS_HOST ?? '127.0.0.1'
 
 /** Whether the shared Redis answers; under CI=true a missing Redis is a failure, not a skip. */
 export async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const probe = new Redis({
+    host: REDIS_HOST,
+    port: REDIS_PORT,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   probe.on('error', () => {})
   try {
     await probe.connect()
     await probe.ping()
     return true
   } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`Redis is required under CI=true (${REDIS_HOST}:${REDIS_PORT})`, { cause: error })
+    if (process.env.CI === 'true')
+      throw new Error(`Redis is required under CI=true (${REDIS_HOST}:${REDIS_PORT})`, { cause: error })
     return false
   } finally {
     probe.disconnect()
@@ -59,7 +66,12 @@ export function prefixed(store: RateLimitStore, prefix: string): RateLimitStore 
   return {
     kind: store.kind,
     consume: (checks: readonly LimitCheck[]) =>
-      store.consume(checks.map((c) => ({ ...c, key: `${prefix}{${c.key.includes('multi') || c.key.includes('golden') ? 'same' : c.key}}:${c.key}` }))),
+      store.consume(
+        checks.map((c) => ({
+          ...c,
+          key: `${prefix}{${c.key.includes('multi') || c.key.includes('golden') ? 'same' : c.key}}:${c.key}`,
+        })),
+      ),
   }
 }
 
@@ -74,13 +86,31 @@ export async function startRedisServer(port: number, args: string[] = []): Promi
   const dir = mkdtempSync(join(tmpdir(), `gw-ratelimit-redis-${port}-`))
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...args,
+    ],
     { stdio: 'ignore' },
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const deadline = Date.now() + 5000
   for (;;) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    })
     probe.on('error', () => {})
     try {
       await probe.connect()

@@ -64,7 +64,10 @@ export function parseList(input: string): Item[] {
       i++
       ws()
       const k = key()
-      params[k] = s[i] === '=' ? (i++, bare()) : true
+      if (s[i] === '=') {
+        i++
+        params[k] = bare()
+      } else params[k] = true
     }
     items.push({ value, params })
     ws()

@@ -1,0 +1,108 @@
+import { createGateway, type Gateway, type Telemetry } from '@gw/core'
+import { type FakeUpstream, startFakeUpstream } from '@gw/core/testing'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rateLimit } from '../src/index.js'
+import '../src/redis/index.js'
+import { get } from './helpers/processes.js'
+import { type RedisServer, startRedisServer } from './helpers/redis.js'
+
+const PORT = 7292
+
+describe('Redis killed mid-test: onStoreError decides, the breaker skips the dead store, recovery is automatic', () => {
+  let server: RedisServer
+  let redis: Redis
+  let upstream: FakeUpstream
+  let gw: Gateway
+  const errors = { count: 0 }
+  const telemetry: Telemetry = {
+    enabled: true,
+    decision: () => {},
+    count: (name, value) => {
+      if (name === 'ratelimit_store_errors') errors.count += value
+    },
+    observe: () => {},
+  }
+  const limited = (path: string) =>
+    rateLimit({
+      id: path,
+      limit: 3,
+      window: '3650d',
+      key: 'global',
+      store: { type: 'redis', prefix: 'gw-test:ratelimit:outage:' },
+      onStoreError: path === 'open' ? 'open' : 'closed',
+      timeout: 500,
+      breaker: { failures: 3, cooldown: '5s' },
+    })
+
+  beforeAll(async () => {
+    server = await startRedisServer(PORT)
+    redis = new Redis({
+      port: PORT,
+      host: '127.0.0.1',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    })
+    redis.on('error', () => {})
+    await new Promise((resolve) => redis.once('ready', resolve))
+    upstream = await startFakeUpstream((_req, res) => {
+      res.end('ok')
+    })
+    gw = await createGateway({
+      server: { host: '127.0.0.1', port: 0 },
+      upstreams: { api: { url: upstream.url } },
+      resources: { redis },
+      telemetry,
+      routes: [
+        { path: '/open/*', upstream: 'api', policies: [limited('open')] },
+        { path: '/closed/*', upstream: 'api', policies: [limited('closed')] },
+      ],
+    })
+    await gw.listen()
+  }, 30_000)
+
+  afterAll(async () => {
+    await gw.close()
+    await upstream.close()
+    redis.disconnect()
+    await server.stop()
+  })
+
+  it('limits while Redis is up', async () => {
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push(await get(`${gw.url}/open/x`))
+    expect(statuses).toEqual([200, 200, 200, 429])
+  })
+
+  it('after a kill: open lets requests through, closed answers 503, and the breaker stops calling Redis', async () => {
+    await server.stop()
+    await waitFor(() => redis.status !== 'ready')
+    const open = []
+    for (let i = 0; i < 6; i++) open.push(await get(`${gw.url}/open/x`))
+    expect(open).toEqual([200, 200, 200, 200, 200, 200])
+    const closed = []
+    for (let i = 0; i < 6; i++) closed.push(await get(`${gw.url}/closed/x`))
+    expect(closed).toEqual([503, 503, 503, 503, 503, 503])
+    // Three failures per policy opened each breaker; the other requests never reached the client.
+    expect(errors.count).toBe(6)
+    expect(await get(`${gw.url}/health`)).toBe(200)
+  })
+
+  it('recovers by itself when Redis returns', async () => {
+    server = await startRedisServer(PORT)
+    await waitFor(() => redis.status === 'ready', 10_000)
+    await new Promise((r) => setTimeout(r, 5100))
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push(await get(`${gw.url}/closed/x`))
+    expect(statuses).toEqual([200, 200, 200, 429])
+  })
+})
+
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
