@@ -8,7 +8,7 @@ export const attackFilterSchema = z
       .union([z.literal(1), z.literal(2), z.literal(3)])
       .default(1)
       .describe(
-        'Rule level: 1 = high-confidence signatures (measured false-positive rate 0% on the bundled benign corpus), 2 and 3 add broader rules that detect more and misfire more.',
+        'Rule level: 1 = high-confidence signatures with few false positives, 2 and 3 add broader rules that detect more and misfire more (measured rates in the README).',
       ),
     inspectPath: z.boolean().default(true).describe('Inspect the request path.'),
     inspectQuery: z.boolean().default(true).describe('Inspect query parameter names and values.'),
