@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    'headers/index': 'src/headers/index.ts',
+    'rewrite/index': 'src/rewrite/index.ts',
+    'json-body/index': 'src/json-body/index.ts',
+    'compress/index': 'src/compress/index.ts',
+  },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -15,7 +15,7 @@ const FRAMING = new Set([
 const headerName = z
   .string()
   .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a valid header name (RFC 9110 token)')
-  .transform((name) => name.toLowerCase())
+  .toLowerCase()
   .refine((name) => !FRAMING.has(name), {
     message:
       'framing and hop-by-hop headers (Content-Length, Transfer-Encoding, Connection, ...) are managed by the gateway',
