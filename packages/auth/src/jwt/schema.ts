@@ -59,7 +59,7 @@ export const jwtSchema = z
       .optional()
       .describe('A public key: PEM (SPKI or X.509 certificate) or a JWK object.'),
     jwks: z
-      .object({ keys: z.array(jwkSchema).nonempty() })
+      .object({ keys: z.array(jwkSchema).nonempty().describe('Public JWKs (with `kid` when several).') })
       .optional()
       .describe('An inline JSON Web Key Set; the token `kid` selects the key.'),
     jwksUri: z
