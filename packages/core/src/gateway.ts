@@ -25,6 +25,7 @@ import {
   type LifecycleState,
 } from './server/request-handler.js'
 import { createClientAddressResolver } from './server/request-meta.js'
+import { createUpgradeHandler, type UpgradedSockets } from './server/upgrade-handler.js'
 import { noopTelemetry } from './telemetry.js'
 import { createUpstream } from './upstream/index.js'
 import { upstreamSchema } from './upstream/schema.js'
@@ -110,6 +111,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         terminal: terminalFor(route, upstreams),
         telemetry,
       }
+      const upstream = route.upstream === undefined ? undefined : upstreams.get(route.upstream)
+      const upgrade = route.websocket === false ? undefined : upstream?.upgrade?.bind(upstream)
       router.add({
         id,
         pattern: route.path,
@@ -117,6 +120,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         host: route.host,
         value: {
           chain,
+          upgradeChain: upgrade === undefined ? undefined : { ...chain, terminal: upgrade },
           pattern: route.path,
           upstream: route.upstream,
           mapPath: createUpstreamPathMapper(route.stripPrefix, route.rewrite),
@@ -149,6 +153,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const handler = createRequestHandler(runtime)
   const server = createHttpServer(serverConfig, handler, log)
+  const upgraded: UpgradedSockets = new Set()
+  server.on('upgrade', createUpgradeHandler(runtime, handler, upgraded))
   let url = ''
   let closing: Promise<void> | undefined
 
@@ -171,6 +177,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       clearTimeout(timer)
     }
     server.closeAllConnections()
+    for (const socket of upgraded) socket.destroy()
     await closed
     await closeAll()
     log.info('gateway stopped')

@@ -82,13 +82,42 @@ export {
 export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
 export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
-export { createUpstream } from './upstream/index.js'
 export {
+  type BalancedTarget,
+  type Balancer,
+  type BalancerConfig,
+  type BalancerDeps,
+  balancerSchema,
+  CircuitBreaker,
+  type CircuitBreakerConfig,
+  type CircuitState,
+  circuitBreakerSchema,
+  createBalancer,
+  createUpstream,
+  type DnsResolver,
+  dnsSchema,
+  type HashKeyConfig,
+  type HealthCheckConfig,
+  healthCheckSchema,
+  type OutlierDetectionConfig,
+  OutlierDetector,
+  outlierDetectionSchema,
   poolSchema,
+  RetryBudget,
+  type RetryConfig,
+  retrySchema,
+  targetSchema,
   timeoutsSchema,
   type UpstreamConfig,
+  type UpstreamDeps,
   type UpstreamInput,
   upstreamSchema,
-} from './upstream/schema.js'
-export type { Upstream } from './upstream/types.js'
+} from './upstream/index.js'
+export type {
+  ForwardOptions,
+  ManagedUpstream,
+  TargetSpec,
+  TargetStatus,
+  Upstream,
+} from './upstream/types.js'
 export { VERSION } from './version.js'

@@ -131,6 +131,12 @@ export const routeBaseSchema = z
       .optional()
       .describe('Prefix removed from the path before forwarding.'),
     rewrite: rewriteSchema.optional().describe('Regex path rewrite applied after stripPrefix.'),
+    websocket: z
+      .boolean()
+      .optional()
+      .describe(
+        'Proxy `Upgrade: websocket` requests on this route (policies run on the upgrade request). Default true.',
+      ),
     retryNonIdempotent: z
       .boolean()
       .optional()

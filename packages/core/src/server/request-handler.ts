@@ -16,6 +16,8 @@ import { acceptRequestId, type ClientAddressResolver, hasDotSegment, validHost }
 /** What the router stores per route. */
 export interface CompiledRoute {
   readonly chain: CompiledChain
+  /** The chain for `Upgrade: websocket` requests (same policies, upgrade terminal); absent: not upgradable. */
+  readonly upgradeChain?: CompiledChain
   readonly pattern: string
   readonly upstream: string | undefined
   readonly mapPath: UpstreamPathMapper | undefined
@@ -237,7 +239,8 @@ function matchesPath(url: string, path: string): boolean {
   return url === path || (url.startsWith(path) && url.charCodeAt(path.length) === 63)
 }
 
-function protocolOf(req: IncomingMessage, trustedPeer: boolean): 'http' | 'https' {
+/** The client protocol: TLS socket, or a trusted proxy's `X-Forwarded-Proto: https`. */
+export function protocolOf(req: IncomingMessage, trustedPeer: boolean): 'http' | 'https' {
   if ((req.socket as { encrypted?: boolean }).encrypted) return 'https'
   if (trustedPeer) {
     const forwarded = req.headers['x-forwarded-proto']

@@ -22,6 +22,7 @@ import { type RetryOn, type UpstreamConfig, type UpstreamInput, upstreamSchema }
 import { createUpstreamTarget, joinPath, type UpstreamTarget } from './target.js'
 import { compileTrustProxy, type TrustProxy } from './trust-proxy.js'
 import type { ForwardOptions, ManagedUpstream, TargetSpec, TargetStatus } from './types.js'
+import { openUpgrade, upgradeTunnelKey } from './websocket.js'
 
 /** Start-up services and gateway-wide settings an upstream needs. */
 export interface UpstreamDeps {
@@ -287,6 +288,43 @@ class ProxyUpstream implements ManagedUpstream {
       this.#pending--
     })
     return response
+  }
+
+  upgrade(ex: Exchange): Promise<GwResponse> {
+    if (this.#closing !== undefined)
+      return Promise.reject(coreErrors.shuttingDown.create(`Upstream '${this.name}' is closed`))
+    if (this.#outlier?.restoreExpired(this.#targets)) this.#refresh()
+    const target = this.#balancer.pick(ex, undefined)
+    if (target === undefined) return Promise.reject(this.#noTarget())
+    const request = ex.request
+    const headers = buildUpstreamHeaders(request, peerAddress(request), ex.id, this.#forwarding)
+    if (target.hostHeader !== undefined && !this.#forwarding.preserveHost) headers.host = target.hostHeader
+    else if (!this.#forwarding.preserveHost) headers.host = new URL(target.origin).host
+    target.inflight++
+    return openUpgrade(
+      ex,
+      {
+        origin: target.origin,
+        path: joinPath(target.basePath, ex.upstreamPath),
+        headers,
+        timeout: this.#config.timeouts.headers,
+        upstream: this.name,
+      },
+      this.#forwarding.via,
+    ).then(
+      (res) => {
+        const tunnel = ex.get(upgradeTunnelKey)
+        if (tunnel !== undefined) tunnel.socket.once('close', () => target.inflight--)
+        else if (res.body !== null && typeof res.body === 'object' && 'once' in res.body)
+          (res.body as Readable).once('close', () => target.inflight--)
+        else target.inflight--
+        return res
+      },
+      (error: unknown) => {
+        target.inflight--
+        throw error
+      },
+    )
   }
 
   async #attempts(ex: Exchange, options: ForwardOptions | undefined): Promise<GwResponse> {

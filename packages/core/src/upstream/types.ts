@@ -21,6 +21,11 @@ export interface ForwardOptions {
 export interface Upstream {
   readonly name: string
   forward(ex: Exchange, options?: ForwardOptions): Promise<GwResponse>
+  /**
+   * Proxies an upgrade request (WebSocket): resolves with the upstream's 101 head (the upstream socket is left
+   * under `upgradeTunnelKey`) or its non-101 response. Optional; upstreams without it do not accept upgrades.
+   */
+  upgrade?(ex: Exchange): Promise<GwResponse>
   /** Closes the pools, letting in-flight requests finish. */
   close(): Promise<void>
 }
