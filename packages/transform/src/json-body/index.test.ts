@@ -206,3 +206,30 @@ describe('json-body responses', () => {
     expect(corrupt.status).toBe(502)
   })
 })
+
+describe('json-body setup', () => {
+  it('refuses report mode and records denials', async () => {
+    expect(() => jsonBody({ request: {} }, { mode: 'report' })).not.toThrow()
+    const entry = jsonBody({ request: {} }, { mode: 'report' })
+    expect(() => entry.definition.create(entry.options, { mode: 'report' } as never)).toThrow(
+      /no report mode/,
+    )
+    const decisions: unknown[] = []
+    const res = await runPipeline(
+      [jsonBody({ request: {} })],
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' },
+      {
+        telemetry: {
+          enabled: true,
+          decision: (_ex, record) => decisions.push(record),
+          count: () => {},
+          observe: () => {},
+        },
+      },
+    )
+    expect(res.status).toBe(400)
+    expect(decisions).toEqual([
+      { policy: 'json-body', rule: 'request', outcome: 'deny', reason: 'GW_ERR_TRANSFORM_INVALID_JSON' },
+    ])
+  })
+})

@@ -33,7 +33,12 @@ export const jsonBody = definePolicy({
   stage: 'transform',
   description: 'Maps JSON request/response bodies (pick, omit, rename, set, wrap, unwrap) with a byte limit.',
   schema: jsonBodySchema,
-  create({ limit, request, response }) {
+  create({ limit, request, response }, setup) {
+    if (setup.mode === 'report')
+      throw coreErrors.config.create(
+        'json-body has no report mode: a request body it started reading cannot be forwarded unmapped',
+      )
+    const telemetry = setup.telemetry
     const mapRequest = request === undefined ? undefined : compileMapping(request)
     const mapResponse = response === undefined ? undefined : compileMapping(response)
     return {
@@ -43,7 +48,17 @@ export const jsonBody = definePolicy({
           : (ex) => {
               const headers = ex.request.headers
               if (!isJsonType(headers['content-type']) || !hasBody(ex)) return undefined
-              return transformRequest(ex, mapRequest, limit)
+              const pending = transformRequest(ex, mapRequest, limit)
+              if (!telemetry.enabled) return pending
+              return pending.catch((error: { code?: string }) => {
+                telemetry.decision(ex, {
+                  policy: 'json-body',
+                  rule: 'request',
+                  outcome: 'deny',
+                  reason: error.code,
+                })
+                throw error
+              })
             },
       onResponse:
         mapResponse === undefined
