@@ -3,16 +3,14 @@
 // sends `Accept-Encoding: gzip` (BENCH_ACCEPT_ENCODING overrides it, e.g. `br`); with TRANSFORM_COMPRESS=off
 // the same gateway runs without the policy, as the baseline.
 import { announceReady, importOrExit, installWatchdog, serverEnv, startFailed } from './common.mjs'
+import { JSON_16K } from './transform-json16k.mjs'
 
 installWatchdog()
 const { port, host } = serverEnv()
 const { createGateway } = await importOrExit('@gw/core')
 const { compress } = await importOrExit(new URL('../../../packages/transform/dist/index.js', import.meta.url).href)
 
-const items = []
-for (let i = 0; JSON.stringify(items).length < 16 * 1024 - 80; i++)
-  items.push({ id: i, name: `product-${i}`, price: (i * 7.31) % 100, tags: ['bench', i % 2 ? 'odd' : 'even'] })
-const body = Buffer.from(JSON.stringify({ items }).padEnd(16 * 1024, ' '))
+const body = JSON_16K
 
 try {
   const gw = await createGateway({

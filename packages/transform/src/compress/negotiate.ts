@@ -1,7 +1,21 @@
-/** Content codings the compress policy can produce. */
+/**
+ * Content codings the compress policy can produce.
+ *
+ * @example
+ * ```ts
+ * const coding: Coding = 'br'
+ * ```
+ */
 export type Coding = 'br' | 'gzip'
 
-/** The outcome of negotiating `Accept-Encoding`. */
+/**
+ * The outcome of negotiating `Accept-Encoding`.
+ *
+ * @example
+ * ```ts
+ * const { coding, identityRefused }: Negotiation = negotiate('gzip', ['br', 'gzip'])
+ * ```
+ */
 export interface Negotiation {
   /** The coding to use, or `undefined` for identity. */
   coding: Coding | undefined

@@ -1,6 +1,13 @@
 import { z } from '@gw/core'
 
-/** Content types compressed by default (`text/event-stream` is never compressed: it must flush per event). */
+/**
+ * Content types compressed by default (`text/event-stream` is never compressed: it must flush per event).
+ *
+ * @example
+ * ```ts
+ * compress({ types: [...DEFAULT_COMPRESSIBLE_TYPES, 'application/vnd.acme+csv'] })
+ * ```
+ */
 export const DEFAULT_COMPRESSIBLE_TYPES = [
   'text/*',
   'application/json',
@@ -28,7 +35,14 @@ const typePattern = z
     "must be 'type/subtype', 'type/*', 'type/*+suffix' or '*/*+suffix'",
   )
 
-/** Options of the `compress` policy. */
+/**
+ * Options of the `compress` policy.
+ *
+ * @example
+ * ```ts
+ * compressSchema.parse({}).threshold // 1024
+ * ```
+ */
 export const compressSchema = z
   .object({
     encodings: z
@@ -67,5 +81,12 @@ export const compressSchema = z
   })
   .strict()
 
-/** Input (before defaults) of the `compress` options. */
+/**
+ * Input (before defaults) of the `compress` options.
+ *
+ * @example
+ * ```ts
+ * const options: CompressOptions = { threshold: 2048, level: 5 }
+ * ```
+ */
 export type CompressOptions = z.input<typeof compressSchema>

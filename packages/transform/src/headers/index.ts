@@ -7,7 +7,14 @@ type Op = readonly [name: string, render: TemplateFn]
 
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 
-/** A compiled list of header edits, applied in place to a plain lowercase header object. */
+/**
+ * A compiled list of header edits, applied in place to a plain lowercase header object.
+ *
+ * @example
+ * ```ts
+ * const edit: HeaderEditor = compileHeaderEdits(headersSchema.parse({ remove: ['server'] }))
+ * ```
+ */
 export type HeaderEditor = (headers: HeaderBag, ex: Exchange) => void
 
 /**

@@ -24,7 +24,14 @@ const headerName = z
 const valueMap = (what: string) =>
   z.record(headerName, templateString('Header value; may use ${...} references.')).default({}).describe(what)
 
-/** Options shared by `request-headers` and `response-headers`. */
+/**
+ * Options shared by `request-headers` and `response-headers`.
+ *
+ * @example
+ * ```ts
+ * headersSchema.parse({ set: { 'X-Env': 'prod' } }).set // { 'x-env': 'prod' }
+ * ```
+ */
 export const headersSchema = z
   .object({
     remove: z.array(headerName).default([]).describe('Headers removed (first step).'),
@@ -40,5 +47,12 @@ export const headersSchema = z
   })
   .strict()
 
-/** Input (before defaults) of the header policies' options. */
+/**
+ * Input (before defaults) of the header policies' options.
+ *
+ * @example
+ * ```ts
+ * const options: HeadersOptions = { set: { 'x-user-id': '${principal.sub}' } }
+ * ```
+ */
 export type HeadersOptions = z.input<typeof headersSchema>

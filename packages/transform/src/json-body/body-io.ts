@@ -10,7 +10,14 @@ const decoders = {
   br: promisify<Buffer, ZlibOptions, Buffer>(brotliDecompress),
 } as const
 
-/** Why a body could not be buffered or decoded. */
+/**
+ * Why a body could not be buffered or decoded.
+ *
+ * @example
+ * ```ts
+ * const result = await decodeBody(bytes, ['gzip'], 1024) // Buffer | BodyFailure
+ * ```
+ */
 export type BodyFailure = 'too-large' | 'unsupported-encoding' | 'corrupt'
 
 /**

@@ -3,7 +3,14 @@ import { compileTemplate } from '../template/index.js'
 import { getAt, type Json, parsePointer, pick, removeAt, setAt } from './pointer.js'
 import type { mappingSchema } from './schema.js'
 
-/** A compiled JSON mapping: takes a parsed document, returns the mapped one (the input may be mutated). */
+/**
+ * A compiled JSON mapping: takes a parsed document, returns the mapped one (the input may be mutated).
+ *
+ * @example
+ * ```ts
+ * const map: JsonMapping = compileMapping(mappingSchema.parse({ omit: ['/secret'] }))
+ * ```
+ */
 export type JsonMapping = (doc: Json, ex: Exchange) => Json
 
 type Setter = readonly [pointer: readonly string[], value: (ex: Exchange) => Json | undefined]

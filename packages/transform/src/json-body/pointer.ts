@@ -1,7 +1,21 @@
-/** A parsed JSON Pointer (RFC 6901): its reference tokens, unescaped. */
+/**
+ * A parsed JSON Pointer (RFC 6901): its reference tokens, unescaped.
+ *
+ * @example
+ * ```ts
+ * const pointer: Pointer = parsePointer('/data/0')
+ * ```
+ */
 export type Pointer = readonly string[]
 
-/** JSON values as `JSON.parse` returns them. */
+/**
+ * JSON values as `JSON.parse` returns them.
+ *
+ * @example
+ * ```ts
+ * const doc: Json = JSON.parse('{"a":[1]}') as Json
+ * ```
+ */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 type Container = Json[] | { [key: string]: Json }

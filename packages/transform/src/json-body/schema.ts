@@ -23,7 +23,14 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   ]),
 )
 
-/** One direction's mapping: steps run in the order unwrap, pick, omit, rename, set, wrap. */
+/**
+ * One direction's mapping: steps run in the order unwrap, pick, omit, rename, set, wrap.
+ *
+ * @example
+ * ```ts
+ * mappingSchema.parse({ wrap: '/data' }).omit // []
+ * ```
+ */
 export const mappingSchema = z
   .object({
     unwrap: pointer.optional().describe('Replace the document by the value at this pointer (first step).'),
@@ -45,7 +52,14 @@ export const mappingSchema = z
   })
   .strict()
 
-/** Options of the `json-body` policy. */
+/**
+ * Options of the `json-body` policy.
+ *
+ * @example
+ * ```ts
+ * jsonBodySchema.parse({ response: {} }).limit // 1048576
+ * ```
+ */
 export const jsonBodySchema = z
   .object({
     limit: z
@@ -68,7 +82,21 @@ export const jsonBodySchema = z
     message: 'configure a request or a response mapping',
   })
 
-/** Input (before defaults) of the `json-body` options. */
+/**
+ * Input (before defaults) of the `json-body` options.
+ *
+ * @example
+ * ```ts
+ * const options: JsonBodyOptions = { limit: 65536, response: { unwrap: '/data' } }
+ * ```
+ */
 export type JsonBodyOptions = z.input<typeof jsonBodySchema>
-/** Input of one direction's mapping. */
+/**
+ * Input of one direction's mapping.
+ *
+ * @example
+ * ```ts
+ * const mapping: JsonMappingOptions = { rename: { '/user_name': '/userName' } }
+ * ```
+ */
 export type JsonMappingOptions = z.input<typeof mappingSchema>

@@ -3,7 +3,14 @@ import { templateString } from '../template/schema.js'
 
 const paramName = z.string().min(1).describe('Query parameter name.')
 
-/** Options of the `rewrite` policy. */
+/**
+ * Options of the `rewrite` policy.
+ *
+ * @example
+ * ```ts
+ * rewriteSchema.parse({ method: 'POST' }).method // 'POST'
+ * ```
+ */
 export const rewriteSchema = z
   .object({
     path: z
@@ -55,5 +62,12 @@ export const rewriteSchema = z
     message: 'configure at least one of path, query or method',
   })
 
-/** Input (before defaults) of the `rewrite` options. */
+/**
+ * Input (before defaults) of the `rewrite` options.
+ *
+ * @example
+ * ```ts
+ * const options: RewriteOptions = { query: { remove: ['debug'] } }
+ * ```
+ */
 export type RewriteOptions = z.input<typeof rewriteSchema>

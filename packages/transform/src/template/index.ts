@@ -1,13 +1,34 @@
 import { type Exchange, principalKey } from '@gw/core'
 import { transformErrors } from '../errors.js'
 
-/** Renders a compiled template for one request; `undefined` when a referenced value is missing and has no default. */
+/**
+ * Renders a compiled template for one request; `undefined` when a referenced value is missing and has no default.
+ *
+ * @example
+ * ```ts
+ * const render: TemplateFn = compileTemplate('${request.id}')
+ * ```
+ */
 export type TemplateFn = (ex: Exchange) => string | undefined
 
-/** Environment variables as `process.env` holds them. */
+/**
+ * Environment variables as `process.env` holds them.
+ *
+ * @example
+ * ```ts
+ * compileTemplate('${env.REGION}', { env: { REGION: 'eu' } satisfies TemplateEnv })
+ * ```
+ */
 export type TemplateEnv = Readonly<Record<string, string | undefined>>
 
-/** Options of {@link compileTemplate}. */
+/**
+ * Options of {@link compileTemplate}.
+ *
+ * @example
+ * ```ts
+ * compileTemplate('/users/${principal.sub}', { encode: encodeURIComponent })
+ * ```
+ */
 export interface CompileTemplateOptions {
   /** Source of `${env.VAR}` references, read once at compile time. Default `process.env`. */
   env?: TemplateEnv
