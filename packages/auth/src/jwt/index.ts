@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto'
+import { createPublicKey, createSecretKey } from 'node:crypto'
 import { coreErrors, definePolicy, type Exchange, type Logger, type Principal, principalKey } from '@gw/core'
 import {
   createLocalJWKSet,
@@ -161,11 +161,9 @@ function buildKey(
   clock: { now(): number },
   http: ReturnType<typeof authFetch>,
   log: Logger,
-): Uint8Array | KeyObject | JWTVerifyGetKey {
+): KeyObject | JWTVerifyGetKey {
   if (config.secret !== undefined) {
-    return config.secretEncoding === 'utf8'
-      ? new TextEncoder().encode(config.secret)
-      : new Uint8Array(Buffer.from(config.secret, config.secretEncoding))
+    return createSecretKey(Buffer.from(config.secret, config.secretEncoding))
   }
   if (config.publicKey !== undefined) {
     try {
