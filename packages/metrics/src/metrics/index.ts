@@ -62,7 +62,7 @@ export const metrics = definePolicy({
   async create(config, setup): Promise<PolicyHandlers> {
     if (!config.enabled) return {}
     const sink = resolvePrometheusTelemetry(setup)
-    const http = sink.http
+    const families = sink.requests
     let server: MetricsServer | undefined
     if (config.exposition === 'listener') {
       server = await startMetricsServer(sink, {
@@ -77,7 +77,7 @@ export const metrics = definePolicy({
     const answer = async (ex: Exchange): Promise<{ respond: GwResponse }> => ({ respond: await scrape(ex) })
     return {
       onRequest(ex) {
-        http.inFlight.inc(sink.routeSeries(ex.route).route, 1)
+        families.route(ex.route).inFlight++
         if (
           scrapePath !== undefined &&
           ex.request.path === scrapePath &&
@@ -91,23 +91,21 @@ export const metrics = definePolicy({
         rememberResponseLength(ex, res)
       },
       onComplete(ex, outcome) {
-        const series = sink.routeSeries(ex.route)
-        const labels = series.labels(methodIndex(ex.request.method), statusClassIndex(outcome.status))
-        http.requests.inc(labels, 1)
-        http.duration.observe(labels, outcome.durationMs / 1000)
-        const sent = responseBytes(ex, outcome)
-        if (sent > 0) http.responseBytes.inc(labels, sent)
+        const series = families.route(ex.route)
+        series.inFlight--
         const length = ex.request.headers['content-length']
+        let bytesIn = 0
         if (length !== undefined) {
           const n = Number(length)
-          if (n > 0 && Number.isSafeInteger(n)) http.requestBytes.inc(labels, n)
+          if (n > 0 && Number.isSafeInteger(n)) bytesIn = n
         }
+        const cell = series.cell(methodIndex(ex.request.method), statusClassIndex(outcome.status))
+        series.record(cell, outcome.durationMs / 1000, bytesIn, responseBytes(ex, outcome))
         const error = outcome.error
         if (error !== undefined && outcome.respondedBy === undefined && ex.route.upstream !== undefined) {
           const kind = upstreamErrorKind(error.code)
-          if (kind !== undefined) http.upstreamErrors.inc(series.upstreamError(kind), 1)
+          if (kind !== undefined) series.upstreamError(kind).value++
         }
-        http.inFlight.dec(series.route, 1)
       },
       ...(server ? { close: () => server.close() } : {}),
     }

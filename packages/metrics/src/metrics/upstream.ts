@@ -23,7 +23,7 @@ export function instrumentUpstream(
   telemetry: PrometheusTelemetry,
   options: { target?: string } = {},
 ): Upstream {
-  const histogram = telemetry.http.upstreamDuration
+  const histogram = telemetry.upstreamDuration
   const target = options.target ?? upstream.name
   const byClass: readonly UpstreamLabels[] = STATUS_CLASS_LABELS.map((status_class) => ({
     upstream: upstream.name,

@@ -20,6 +20,13 @@ export {
   upstreamErrorKind,
 } from './labels.js'
 export {
+  type ErrorCell,
+  RequestCell,
+  RequestFamilies,
+  type RequestLabels,
+  RouteSeries,
+} from './request-series.js'
+export {
   DEFAULT_BUCKETS,
   type PrometheusTelemetryConfig,
   type PrometheusTelemetryOptions,
@@ -33,10 +40,4 @@ export {
   serveMetrics,
   startMetricsServer,
 } from './server.js'
-export {
-  createPrometheusTelemetry,
-  type HttpMetrics,
-  PrometheusTelemetry,
-  type PrometheusTelemetryDeps,
-  RouteSeries,
-} from './telemetry.js'
+export { createPrometheusTelemetry, PrometheusTelemetry, type PrometheusTelemetryDeps } from './telemetry.js'

@@ -5,86 +5,26 @@ import {
   formatIssues,
   type Logger,
   noopLogger,
-  type RouteInfo,
   type Telemetry,
 } from '@gw/core'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { decisionsKey } from '../decisions.js'
 import { metricsErrors } from '../errors.js'
 import { type Exposition, renderExposition } from './exposition.js'
-import { isLabelName, METHOD_LABELS, STATUS_CLASS_LABELS, sanitizeMetricName } from './labels.js'
+import { isLabelName, sanitizeMetricName } from './labels.js'
+import { RequestFamilies } from './request-series.js'
 import {
   type PrometheusTelemetryConfig,
   type PrometheusTelemetryOptions,
   prometheusTelemetrySchema,
 } from './schema.js'
 
-type RequestLabel = 'route' | 'method' | 'status_class' | 'upstream'
-type RequestLabels = Record<RequestLabel, string>
-
-/** The per-request metric families, created once per sink. */
-export interface HttpMetrics {
-  readonly requests: Counter<RequestLabel>
-  readonly duration: Histogram<RequestLabel>
-  readonly requestBytes: Counter<RequestLabel>
-  readonly responseBytes: Counter<RequestLabel>
-  readonly inFlight: Gauge<'route'>
-  readonly upstreamErrors: Counter<'upstream' | 'kind'>
-  readonly upstreamDuration: Histogram<'upstream' | 'target' | 'status_class'>
-}
-
-/**
- * prom-client gauges whose `_total` suffix promtool rejects; each is the sum of a by-type gauge that stays
- * (`nodejs_active_handles{type}`, ...).
- */
+/** prom-client gauges whose `_total` suffix promtool rejects; each is the sum of a by-type gauge that stays. */
 const MISNAMED_DEFAULT_GAUGES = [
   'nodejs_active_handles_total',
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
 ]
-
-const CELLS = METHOD_LABELS.length * STATUS_CLASS_LABELS.length
-
-/** Label objects of one route, built once and reused for every request of the route. */
-export class RouteSeries {
-  readonly route: { route: string }
-  readonly #routeId: string
-  readonly #upstream: string
-  readonly #cells: (RequestLabels | undefined)[] = new Array(CELLS)
-  readonly #errors = new Map<string, { upstream: string; kind: string }>()
-
-  constructor(route: RouteInfo) {
-    this.#routeId = route.id
-    this.#upstream = route.upstream ?? 'none'
-    this.route = { route: route.id }
-  }
-
-  /** Labels for a method index and status-class index (see labels.ts). */
-  labels(method: number, statusClass: number): RequestLabels {
-    const i = method * STATUS_CLASS_LABELS.length + statusClass
-    let cell = this.#cells[i]
-    if (cell === undefined) {
-      cell = {
-        route: this.#routeId,
-        method: METHOD_LABELS[method]!,
-        status_class: STATUS_CLASS_LABELS[statusClass]!,
-        upstream: this.#upstream,
-      }
-      this.#cells[i] = cell
-    }
-    return cell
-  }
-
-  /** Labels of `gw_upstream_errors_total` for this route's upstream and an error kind. */
-  upstreamError(kind: string): { upstream: string; kind: string } {
-    let labels = this.#errors.get(kind)
-    if (labels === undefined) {
-      labels = { upstream: this.#upstream, kind }
-      this.#errors.set(kind, labels)
-    }
-    return labels
-  }
-}
 
 interface DynamicFamily {
   readonly metric: Counter<string> | Histogram<string>
@@ -129,8 +69,8 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #dropped: Counter<'reason'>
   readonly #dynamic = new Map<string, DynamicFamily | null>()
   readonly #warned = new Set<string>()
-  #http: HttpMetrics | undefined
-  readonly #routes = new Map<string, RouteSeries>()
+  #requests: RequestFamilies | undefined
+  #upstreamDuration: Histogram<'upstream' | 'target' | 'status_class'> | undefined
 
   constructor(config: PrometheusTelemetryConfig, deps: PrometheusTelemetryDeps = {}) {
     this.config = config
@@ -168,20 +108,30 @@ export class PrometheusTelemetry implements Telemetry {
     }
   }
 
-  /** The request families (gw_requests_total, durations, bytes, in-flight, upstream errors), created on first use. */
-  get http(): HttpMetrics {
-    this.#http ??= this.#createHttp()
-    return this.#http
+  /**
+   * The request families (gw_requests_total, durations, bytes, in-flight, upstream errors), registered on first
+   * use by the `metrics` policy.
+   */
+  get requests(): RequestFamilies {
+    this.#requests ??= this.#register(
+      () => new RequestFamilies(this.registry, this.config.prefix, this.config.buckets),
+    )
+    return this.#requests
   }
 
-  /** Label objects of a route, cached by route id (route ids are bounded by the configuration). */
-  routeSeries(route: RouteInfo): RouteSeries {
-    let series = this.#routes.get(route.id)
-    if (series === undefined) {
-      series = new RouteSeries(route)
-      this.#routes.set(route.id, series)
-    }
-    return series
+  /** `gw_upstream_request_duration_seconds`, registered on first use by `instrumentUpstream`. */
+  get upstreamDuration(): Histogram<'upstream' | 'target' | 'status_class'> {
+    this.#upstreamDuration ??= this.#register(
+      () =>
+        new Histogram({
+          name: `${this.config.prefix}upstream_request_duration_seconds`,
+          help: 'Time from forwarding a request to receiving the upstream response headers, in seconds.',
+          labelNames: ['upstream', 'target', 'status_class'],
+          buckets: this.config.buckets,
+          registers: [this.registry],
+        }),
+    )
+    return this.#upstreamDuration
   }
 
   decision(ex: Exchange, record: DecisionRecord): void {
@@ -237,79 +187,6 @@ export class PrometheusTelemetry implements Telemetry {
    */
   render(accept: string | undefined): Promise<Exposition> {
     return renderExposition(this.registry, accept)
-  }
-
-  #createHttp(): HttpMetrics {
-    const p = this.config.prefix
-    const registers = [this.registry]
-    const labelNames: RequestLabel[] = ['route', 'method', 'status_class', 'upstream']
-    return {
-      requests: this.#register(
-        () =>
-          new Counter({
-            name: `${p}requests_total`,
-            help: 'Requests completed, by route id, method, status class and upstream.',
-            labelNames,
-            registers,
-          }),
-      ),
-      duration: this.#register(
-        () =>
-          new Histogram({
-            name: `${p}request_duration_seconds`,
-            help: 'Time from request arrival to the last response byte (or abort), in seconds.',
-            labelNames,
-            buckets: this.config.buckets,
-            registers,
-          }),
-      ),
-      requestBytes: this.#register(
-        () =>
-          new Counter({
-            name: `${p}request_bytes_total`,
-            help: 'Request body bytes announced by Content-Length.',
-            labelNames,
-            registers,
-          }),
-      ),
-      responseBytes: this.#register(
-        () =>
-          new Counter({
-            name: `${p}response_bytes_total`,
-            help: 'Response body bytes written to clients.',
-            labelNames,
-            registers,
-          }),
-      ),
-      inFlight: this.#register(
-        () =>
-          new Gauge({
-            name: `${p}requests_in_flight`,
-            help: 'Requests received and not yet completed, by route id.',
-            labelNames: ['route'],
-            registers,
-          }),
-      ),
-      upstreamErrors: this.#register(
-        () =>
-          new Counter({
-            name: `${p}upstream_errors_total`,
-            help: 'Upstream failures by upstream and kind (connect, reset, protocol, timeout, ...).',
-            labelNames: ['upstream', 'kind'],
-            registers,
-          }),
-      ),
-      upstreamDuration: this.#register(
-        () =>
-          new Histogram({
-            name: `${p}upstream_request_duration_seconds`,
-            help: 'Time from forwarding a request to receiving the upstream response headers, in seconds.',
-            labelNames: ['upstream', 'target', 'status_class'],
-            buckets: this.config.buckets,
-            registers,
-          }),
-      ),
-    }
   }
 
   #register<T>(make: () => T): T {
