@@ -4,7 +4,14 @@
  * stores give the same decisions for the same sequence of requests. Time is in integer microseconds.
  */
 
-/** The algorithms a limit can use. */
+/**
+ * The algorithms a limit can use.
+ *
+ * @example
+ * ```ts
+ * ALGORITHMS.includes('gcra') // true
+ * ```
+ */
 export const ALGORITHMS = ['fixed-window', 'sliding-window', 'token-bucket', 'gcra'] as const
 
 /**
@@ -53,17 +60,38 @@ export interface LimitOutcome {
   retryAfterMs: number
 }
 
-/** Algorithm state: at most three numbers. */
+/**
+ * Algorithm state: at most three numbers (stored as `a:b:c` with %.17g in Redis).
+ *
+ * @example
+ * ```ts
+ * const fixedWindow: LimitState = [windowStartUs, count]
+ * ```
+ */
 export type LimitState = number[]
 
-/** One evaluation: the outcome, the state to store when the request is admitted, and its time to live. */
+/**
+ * One evaluation: the outcome, the state to store when the request is admitted, and its time to live.
+ *
+ * @example
+ * ```ts
+ * const { allowed, next, ttlUs }: Evaluation = evaluate(spec, state, nowUs, 1)
+ * ```
+ */
 export interface Evaluation extends LimitOutcome {
   next: LimitState
   /** Microseconds after which the stored state is equivalent to no state (safe expiry). */
   ttlUs: number
 }
 
-/** Algorithm codes used on the wire to Redis. */
+/**
+ * Algorithm codes used on the wire to Redis.
+ *
+ * @example
+ * ```ts
+ * ALGORITHM_CODES.gcra // 4
+ * ```
+ */
 export const ALGORITHM_CODES: Record<Algorithm, number> = {
   'fixed-window': 1,
   'sliding-window': 2,

@@ -5,7 +5,14 @@
  * remaining (Integer), `t` seconds until reset (Integer).
  */
 
-/** Policy names: what a Structured Field String can carry without escapes, kept short and readable. */
+/**
+ * Policy names: what a Structured Field String can carry without escapes, kept short and readable.
+ *
+ * @example
+ * ```ts
+ * POLICY_NAME.test('per-ip') // true
+ * ```
+ */
 export const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
 
 /**

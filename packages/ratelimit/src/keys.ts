@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto'
 import { type Exchange, principalKey } from '@gw/core'
 
-/** What a limit counts by. */
+/**
+ * What a limit counts by.
+ *
+ * @example
+ * ```ts
+ * KEY_KINDS.includes('principal') // true
+ * ```
+ */
 export const KEY_KINDS = ['ip', 'header', 'principal', 'consumer', 'route', 'global', 'custom'] as const
 
 /**

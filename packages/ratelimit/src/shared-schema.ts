@@ -2,7 +2,14 @@ import { duration, z } from '@gw/core'
 import { POLICY_NAME } from './headers.js'
 import { KEY_KINDS, type KeyFunction } from './keys.js'
 
-/** The key options shared by `rate-limit` limits and `concurrency-limit`. */
+/**
+ * The key options shared by `rate-limit` limits and `concurrency-limit`.
+ *
+ * @example
+ * ```ts
+ * z.object({ ...keyFields })
+ * ```
+ */
 export const keyFields = {
   key: z
     .enum(KEY_KINDS)
@@ -25,7 +32,14 @@ export const keyFields = {
     .describe("Key function when key is 'custom' (code only); returning undefined skips the limit."),
 }
 
-/** Cross-field rules of the key options. */
+/**
+ * Cross-field rules of the key options (header with key 'header', keyFn with key 'custom').
+ *
+ * @example
+ * ```ts
+ * schema.superRefine((value, ctx) => checkKey(value, ctx))
+ * ```
+ */
 export function checkKey(
   value: { key?: string | undefined; header?: string | undefined; keyFn?: unknown },
   ctx: z.RefinementCtx,
@@ -41,11 +55,25 @@ export function checkKey(
     ctx.addIssue({ code: 'custom', path: [...path, 'keyFn'], message: "only used when key is 'custom'" })
 }
 
-/** A quota policy name as shown in RateLimit headers. */
+/**
+ * A quota policy name as shown in RateLimit headers.
+ *
+ * @example
+ * ```ts
+ * policyName().parse('per-ip')
+ * ```
+ */
 export const policyName = () =>
   z.string().regex(POLICY_NAME, 'use letters, digits, and _ . : - (at most 64 characters)')
 
-/** How a policy behaves when its store fails. */
+/**
+ * How a policy behaves when its store fails: onStoreError, timeout, breaker.
+ *
+ * @example
+ * ```ts
+ * z.object({ ...storeErrorFields }).parse({ onStoreError: 'closed' })
+ * ```
+ */
 export const storeErrorFields = {
   onStoreError: z
     .enum(['open', 'closed'])
@@ -75,7 +103,14 @@ export const storeErrorFields = {
     .describe('Circuit breaker around the store: while open, a dead store costs nothing per request.'),
 }
 
-/** The memory store option. */
+/**
+ * The memory store option.
+ *
+ * @example
+ * ```ts
+ * memoryStoreSchema.parse({ type: 'memory', maxKeys: 50_000 })
+ * ```
+ */
 export const memoryStoreSchema = z
   .object({
     type: z.literal('memory').describe('Per-process store (lru-cache).'),
@@ -90,7 +125,14 @@ export const memoryStoreSchema = z
   })
   .strict()
 
-/** The Redis store option. */
+/**
+ * The Redis store option.
+ *
+ * @example
+ * ```ts
+ * redisStoreSchema.parse({ type: 'redis', prefix: 'edge:rl:' })
+ * ```
+ */
 export const redisStoreSchema = z
   .object({
     type: z

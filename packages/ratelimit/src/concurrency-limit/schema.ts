@@ -9,7 +9,14 @@ import {
 } from '../shared-schema.js'
 import type { ConcurrencyStore } from '../store/types.js'
 
-/** Options of the `concurrency-limit` policy. */
+/**
+ * Options of the `concurrency-limit` policy.
+ *
+ * @example
+ * ```ts
+ * concurrencyLimitSchema.parse({ max: 10, key: 'header', header: 'x-api-key' })
+ * ```
+ */
 export const concurrencyLimitSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Off switch: when false the policy does nothing.'),

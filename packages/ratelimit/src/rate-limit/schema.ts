@@ -20,7 +20,14 @@ const algorithm = z
     "'fixed-window' (exact, resets at window boundaries), 'sliding-window' (weighted two-window counter; see its error bound), 'token-bucket' (burst of `burst`, refills `limit` per window), 'gcra' (evenly spaced, `burst` at once).",
   )
 
-/** One limit of a `rate-limit` policy. */
+/**
+ * One limit of a `rate-limit` policy.
+ *
+ * @example
+ * ```ts
+ * limitSchema.parse({ name: 'per-user', limit: 1000, window: '1h', key: 'principal' })
+ * ```
+ */
 export const limitSchema = z
   .object({
     name: policyName()
@@ -43,7 +50,14 @@ export const limitSchema = z
   })
   .strict()
 
-/** A store: `memory` (default), `redis`, or (in code) any {@link RateLimitStore}. */
+/**
+ * A store: `memory` (default), `redis`, or (in code) any {@link RateLimitStore}.
+ *
+ * @example
+ * ```ts
+ * rateLimitStoreSchema.parse({ type: 'redis', prefix: 'edge:rl:' })
+ * ```
+ */
 export const rateLimitStoreSchema = z
   .union([
     z.discriminatedUnion('type', [memoryStoreSchema, redisStoreSchema]),
@@ -60,7 +74,14 @@ export const rateLimitStoreSchema = z
     "Where counters live: { type: 'memory' } (per process, default), { type: 'redis' } (shared), or a store object.",
   )
 
-/** A limit after normalisation: every default resolved. */
+/**
+ * A limit after normalisation: every default resolved.
+ *
+ * @example
+ * ```ts
+ * const [first]: NormalizedLimit[] = rateLimitSchema.parse({}).limits // 100 per 15 minutes per ip
+ * ```
+ */
 export interface NormalizedLimit {
   name: string
   limit: number
@@ -72,7 +93,14 @@ export interface NormalizedLimit {
   keyFn: KeyFunction | undefined
 }
 
-/** Options of the `rate-limit` policy. */
+/**
+ * Options of the `rate-limit` policy (the shorthand `limit`/`window`/`key` or `limits`), normalised to `limits`.
+ *
+ * @example
+ * ```ts
+ * rateLimitSchema.parse({ limit: 10, window: '1s', algorithm: 'gcra' }).limits[0].windowMs // 1000
+ * ```
+ */
 export const rateLimitSchema = z
   .object({
     enabled: z

@@ -5,7 +5,14 @@ import type { Acquisition, ConcurrencyStore, Decision, LimitCheck, RateLimitStor
 import { ACQUIRE_SCRIPT, CONSUME_SCRIPT } from './scripts.js'
 import './resource.js'
 
-/** A standalone, Sentinel (a `Redis` with `sentinels`) or Cluster ioredis client. */
+/**
+ * A standalone, Sentinel (a `Redis` with `sentinels`) or Cluster ioredis client.
+ *
+ * @example
+ * ```ts
+ * const client: RedisClient = new Cluster([{ host: '10.0.0.5', port: 6379 }])
+ * ```
+ */
 export type RedisClient = Redis | Cluster
 
 /**
