@@ -29,6 +29,7 @@ import { createUpgradeHandler, type UpgradedSockets } from './server/upgrade-han
 import { noopTelemetry } from './telemetry.js'
 import { createUpstream } from './upstream/index.js'
 import { upstreamSchema } from './upstream/schema.js'
+import { createSplit, mirrorRequest } from './upstream/traffic.js'
 import type { Upstream } from './upstream/types.js'
 import { VERSION } from './version.js'
 
@@ -234,13 +235,28 @@ function validateOptions(options: GatewayOptions): ServerConfig {
         message: `unknown upstream '${route.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
       })
     }
-    if (route.upstream === undefined && handler === undefined) {
-      issues.push({ path: `routes[${index}]`, message: 'a route needs an upstream or a handler' })
+    route.split?.forEach((branch, b) => {
+      if (!upstreamNames.includes(branch.upstream))
+        issues.push({
+          path: `routes[${index}].split[${b}].upstream`,
+          message: `unknown upstream '${branch.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
+        })
+    })
+    if (route.split !== undefined && !route.split.some((b) => b.weight > 0))
+      issues.push({ path: `routes[${index}].split`, message: 'at least one branch needs a positive weight' })
+    if (route.mirror !== undefined && !upstreamNames.includes(route.mirror.upstream))
+      issues.push({
+        path: `routes[${index}].mirror.upstream`,
+        message: `unknown upstream '${route.mirror.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
+      })
+    const targets = [route.upstream, route.split, handler].filter((t) => t !== undefined).length
+    if (targets === 0) {
+      issues.push({ path: `routes[${index}]`, message: 'a route needs an upstream, a split or a handler' })
     }
-    if (route.upstream !== undefined && handler !== undefined) {
+    if (targets > 1) {
       issues.push({
         path: `routes[${index}]`,
-        message: 'a route has either an upstream or a handler, not both',
+        message: 'a route has exactly one of upstream, split and handler',
       })
     }
     const id = routeId(route)
@@ -269,14 +285,35 @@ function routeMethods(route: RouteConfig): string[] {
   return methods
 }
 
-function terminalFor(route: RouteConfig, upstreams: Map<string, Upstream>): Terminal {
+function terminalFor(
+  route: RouteConfig,
+  upstreams: Map<string, Upstream>,
+  random: () => number = Math.random,
+): Terminal {
   if (route.handler !== undefined) return route.handler
-  const upstream = upstreams.get(route.upstream!)!
-  if (route.retryNonIdempotent === true) {
-    const options = { retryNonIdempotent: true }
-    return (ex) => upstream.forward(ex, options)
+  const options = route.retryNonIdempotent === true ? { retryNonIdempotent: true } : undefined
+  let proxy: Terminal
+  if (route.split !== undefined) {
+    const choose = createSplit(
+      route.split.map((b) => ({ upstream: upstreams.get(b.upstream)!, weight: b.weight })),
+    )
+    proxy = (ex) => {
+      const upstream = choose()
+      if (ex.route.upstream !== upstream.name) ex.route = { ...ex.route, upstream: upstream.name }
+      return upstream.forward(ex, options)
+    }
+  } else {
+    const upstream = upstreams.get(route.upstream!)!
+    proxy = options === undefined ? (ex) => upstream.forward(ex) : (ex) => upstream.forward(ex, options)
   }
-  return (ex) => upstream.forward(ex)
+  const mirror = route.mirror
+  if (mirror === undefined) return proxy
+  const shadow = upstreams.get(mirror.upstream)!
+  const share = (mirror.percent ?? 100) / 100
+  return (ex) => {
+    if (share >= 1 || random() < share) mirrorRequest(ex, shadow)
+    return proxy(ex)
+  }
 }
 
 function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | ReturnType<Terminal> {

@@ -227,8 +227,8 @@ function checkReferences(value: unknown, ctx: z.RefinementCtx<unknown>): void {
 }
 
 /**
- * The cross-field rules of a gateway file, on any (possibly invalid) value: every route names an upstream,
- * that upstream is defined, explicit route ids are unique. zod skips root refinements once a nested value was
+ * The cross-field rules of a gateway file, on any (possibly invalid) value: every route names an upstream
+ * (or a split), the upstreams it names (split and mirror included) are defined, explicit route ids are unique. zod skips root refinements once a nested value was
  * rejected outright (an `.int()` check, say), so the loader also runs this on the raw file to report these
  * problems in the same pass.
  *
@@ -245,19 +245,32 @@ export function referenceProblems(value: unknown): { path: (string | number)[]; 
   const ids = new Map<string, number>()
   value.routes.forEach((route: unknown, index) => {
     if (!isRecord(route)) return
-    const { upstream, id } = route
-    if (upstream === undefined) {
+    const { upstream, id, split, mirror } = route
+    const unknown = (name: unknown, path: (string | number)[]): void => {
+      if (typeof name === 'string' && !defined.includes(name))
+        problems.push({
+          path,
+          message: `unknown upstream '${name}' (defined: ${defined.length > 0 ? defined.join(', ') : 'none'})`,
+        })
+    }
+    if (upstream === undefined && split === undefined) {
       problems.push({
         path: ['routes', index, 'upstream'],
         message:
           'required: a route in a config file must name an upstream (local handlers can only be defined in code)',
       })
-    } else if (typeof upstream === 'string' && !defined.includes(upstream)) {
+    } else if (upstream !== undefined && split !== undefined) {
       problems.push({
-        path: ['routes', index, 'upstream'],
-        message: `unknown upstream '${upstream}' (defined: ${defined.length > 0 ? defined.join(', ') : 'none'})`,
+        path: ['routes', index, 'split'],
+        message: 'a route has either an upstream or a split',
       })
     }
+    unknown(upstream, ['routes', index, 'upstream'])
+    if (Array.isArray(split))
+      split.forEach((branch: unknown, b) => {
+        if (isRecord(branch)) unknown(branch.upstream, ['routes', index, 'split', b, 'upstream'])
+      })
+    if (isRecord(mirror)) unknown(mirror.upstream, ['routes', index, 'mirror', 'upstream'])
     if (typeof id !== 'string') return
     const previous = ids.get(id)
     if (previous === undefined) ids.set(id, index)

@@ -131,6 +131,30 @@ export const routeBaseSchema = z
       .optional()
       .describe('Prefix removed from the path before forwarding.'),
     rewrite: rewriteSchema.optional().describe('Regex path rewrite applied after stripPrefix.'),
+    split: z
+      .array(
+        z
+          .object({
+            upstream: z.string().describe('Upstream name.'),
+            weight: z.number().int().min(0).max(10_000).describe('Relative share of requests (0: none).'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional()
+      .describe(
+        'Weighted traffic split between upstreams (canary), instead of `upstream`; spread with smooth weighted round-robin.',
+      ),
+    mirror: z
+      .object({
+        upstream: z.string().describe('Shadow upstream name.'),
+        percent: z.number().min(0).max(100).default(100).describe('Share of requests mirrored.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Copy requests to a shadow upstream, fire-and-forget: its answers are discarded and never delay or fail the client. Requests with a streamed (unbuffered) body are not mirrored.',
+      ),
     websocket: z
       .boolean()
       .optional()

@@ -1,0 +1,94 @@
+import { Readable } from 'node:stream'
+import { Exchange, GwRequest } from '../exchange/exchange.js'
+import type { GwResponse } from '../policy/types.js'
+import { WeightedRoundRobinBalancer } from './balancers/weighted-round-robin.js'
+import { hasRequestBody } from './body.js'
+import type { Upstream } from './types.js'
+
+/** One branch of a traffic split. */
+export interface SplitBranch {
+  readonly upstream: Upstream
+  readonly weight: number
+}
+
+interface Branch {
+  readonly url: string
+  readonly weight: number
+  readonly inflight: number
+  readonly upstream: Upstream
+  decayedEwma(): number
+}
+
+/**
+ * Builds a chooser that spreads requests over upstreams by weight with smooth weighted round-robin: exact
+ * shares, no clustering (a 95/5 canary gets one request in twenty, evenly spaced). Zero weights are dropped.
+ *
+ * @example
+ * ```ts
+ * const choose = createSplit([{ upstream: stable, weight: 95 }, { upstream: canary, weight: 5 }])
+ * const upstream = choose() // stable 19 times out of 20
+ * ```
+ */
+export function createSplit(branches: readonly SplitBranch[]): () => Upstream {
+  const wrr = new WeightedRoundRobinBalancer<Branch>()
+  const list = branches
+    .filter((b) => b.weight > 0)
+    .map((b) => ({
+      url: b.upstream.name,
+      weight: b.weight,
+      inflight: 0,
+      upstream: b.upstream,
+      decayedEwma: () => 0,
+    }))
+  if (list.length === 0) throw new Error('a traffic split needs at least one branch with a positive weight')
+  wrr.update(list)
+  return () => wrr.pick(undefined, undefined)!.upstream
+}
+
+const EMPTY: readonly Buffer[] = []
+
+/**
+ * Sends a copy of the request to a shadow upstream, fire-and-forget: it returns at once, the shadow's answer is
+ * read and discarded, its failures are logged at debug and never reach the client. A request whose body is
+ * being streamed (not buffered by a policy) is not mirrored, since teeing the stream would couple the client's
+ * upload to the shadow's speed. Returns whether a copy was sent.
+ *
+ * @example
+ * ```ts
+ * mirrorRequest(ex, shadow)
+ * return primary.forward(ex)
+ * ```
+ */
+export function mirrorRequest(ex: Exchange, shadow: Upstream): boolean {
+  const request = ex.request
+  if (ex.bufferedBody === undefined && hasRequestBody(request.headers)) return false
+  const copy = new Exchange({
+    id: ex.id,
+    request: new GwRequest({
+      method: request.method,
+      url: request.url,
+      headers: { ...request.headers },
+      body: Readable.from(EMPTY),
+      ip: request.ip,
+      protocol: request.protocol,
+      host: request.host,
+    }),
+    route: ex.route,
+    upstreamPath: ex.upstreamPath,
+    clock: { now: () => ex.now() },
+    log: ex.log,
+  })
+  if (ex.bufferedBody !== undefined) copy.bufferedBody = ex.bufferedBody
+  shadow.forward(copy).then(discard, (error: unknown) => {
+    ex.log.debug({ upstream: shadow.name, err: error }, 'mirrored request failed (ignored)')
+  })
+  return true
+}
+
+function discard(res: GwResponse): void {
+  const body = res.body
+  if (body instanceof Readable) {
+    body.on('error', () => {})
+    body.resume()
+  }
+}
