@@ -126,6 +126,13 @@ beforeAll(async () => {
         ],
       },
       {
+        path: '/discovered/*',
+        upstream: 'api',
+        policies: [
+          jwt({ algorithms: ['ES256', 'RS256'], issuer, discovery: true, audience: 'https://api.test' }),
+        ],
+      },
+      {
         path: '/opaque/*',
         upstream: 'api',
         policies: [
@@ -169,6 +176,11 @@ describe('against a real authorization server (oidc-provider)', () => {
     expect(res.status).toBe(200)
     const echoed = (await res.json()) as { url: string }
     expect(echoed.url).toBe('/jwt/orders')
+  })
+
+  it('finds the JWKS through OIDC discovery', async () => {
+    expect((await get('/discovered/x', await token('https://api.test', 'orders:read'))).status).toBe(200)
+    expect((await get('/discovered/x', 'a.b.c')).status).toBe(401)
   })
 
   it('refuses a JWT lacking the route scope with 403 insufficient_scope', async () => {

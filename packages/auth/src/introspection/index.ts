@@ -3,12 +3,12 @@ import { authErrors } from '../errors.js'
 import { createAuditor } from '../shared/audit.js'
 import { createCredentialReader, DUPLICATE, MALFORMED } from '../shared/credentials.js'
 import { bearerDenials, parseScopes } from '../shared/deny.js'
+import { discover } from '../shared/discovery.js'
 import { authFetch } from '../shared/fetch.js'
 import { createResultCache } from '../shared/result-cache.js'
-import { discover } from './discovery.js'
 import { introspectionSchema } from './schema.js'
 
-export { discover, type ServerMetadata } from './discovery.js'
+export { discover, type ServerMetadata } from '../shared/discovery.js'
 export { type IntrospectionOptions, introspectionSchema } from './schema.js'
 
 interface Cached {

@@ -275,6 +275,11 @@ describe('jwt: options', () => {
     [{ algorithms: ['HS256'] }, 'exactly one key source'],
     [{ algorithms: ['HS256'], secret: SECRET, jwksUri: 'https://idp.test/jwks' }, 'exactly one key source'],
     [{ algorithms: ['none'], secret: SECRET }, 'algorithms[0]'],
+    [{ algorithms: ['RS256'], discovery: true }, 'discovery needs a single issuer'],
+    [
+      { algorithms: ['RS256'], discovery: true, issuer: 'https://a', jwksUri: 'https://a/j' },
+      'exactly one key source',
+    ],
   ])('rejects %j at start-up', (options, message) => {
     expect(() => jwt(options as Parameters<typeof jwt>[0])).toThrow(message)
   })
@@ -283,5 +288,37 @@ describe('jwt: options', () => {
     expect(() =>
       jwt.definition.create(jwt({ algorithms: ['RS256'], publicKey: 'not a pem' }).options, setupFor()),
     ).toThrow(GatewayError)
+  })
+})
+
+describe('jwt: discovery and telemetry', () => {
+  it('fails at start-up when discovery fails or names another issuer', async () => {
+    const wrongIssuer = async () => ({
+      ok: true,
+      status: 200,
+      json: async () => ({ issuer: 'https://evil.test', jwks_uri: 'x' }),
+    })
+    await expect(
+      createTestPipeline([jwt({ algorithms: ['RS256'], issuer: 'https://idp.test', discovery: true })], {
+        resources: { authFetch: wrongIssuer },
+      }),
+    ).rejects.toMatchObject({ code: 'GW_ERR_AUTH_UNAVAILABLE' })
+  })
+
+  it('records allow and deny decisions with the reason on the gateway telemetry', async () => {
+    const decisions: unknown[] = []
+    const telemetry = {
+      enabled: true,
+      decision: (_ex: unknown, d: unknown) => decisions.push(d),
+      count() {},
+      observe() {},
+    }
+    const p = await createTestPipeline([jwt(hsOptions)], { clock: createManualClock(NOW), telemetry })
+    await p.run({ headers: { authorization: `Bearer ${await hs256()}` } })
+    await p.run({ headers: { authorization: `Bearer ${await hs256(claims({ exp: nowSec - 5 }))}` } })
+    expect(decisions).toEqual([
+      { policy: 'jwt', key: 'user-1', outcome: 'allow' },
+      { policy: 'jwt', key: undefined, outcome: 'deny', reason: 'expired' },
+    ])
   })
 })

@@ -66,6 +66,12 @@ export const jwtSchema = z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe('URL of a remote JSON Web Key Set (keys cached, refetched on unknown `kid`).'),
+    discovery: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Find the JWKS at start-up from `<issuer>/.well-known/openid-configuration` (`jwks_uri`); needs one `issuer`.',
+      ),
     jwksCacheMaxAge: duration().default(600_000).describe('Refetch the remote key set when older than this.'),
     jwksCooldown: duration()
       .default(30_000)
@@ -110,16 +116,23 @@ export const jwtSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const sources = [config.secret, config.publicKey, config.jwks, config.jwksUri].filter(
-      (s) => s !== undefined,
-    )
+    const sources = [
+      config.secret,
+      config.publicKey,
+      config.jwks,
+      config.jwksUri,
+      config.discovery ? true : undefined,
+    ].filter((s) => s !== undefined)
     if (sources.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: 'set exactly one key source: secret, publicKey, jwks or jwksUri',
+        message: 'set exactly one key source: secret, publicKey, jwks, jwksUri or discovery',
         path: [],
       })
       return
+    }
+    if (config.discovery && typeof config.issuer !== 'string') {
+      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'discovery needs a single issuer' })
     }
     const hmac = config.secret !== undefined
     config.algorithms.forEach((alg, i) => {

@@ -1,4 +1,4 @@
-import type { AuthFetch } from '../shared/fetch.js'
+import type { AuthFetch } from './fetch.js'
 
 /** The parts of an OpenID Provider / RFC 8414 metadata document gw uses. */
 export interface ServerMetadata {
