@@ -50,18 +50,23 @@ export function scanRequest(
     const name = headers[i]!
     const value = request.headers[name]
     if (value === undefined) continue
-    const values = Array.isArray(value) ? value : [value]
-    for (const v of values) {
-      const hit =
-        name === 'user-agent'
-          ? engine.scanUserAgent(v)
-          : name === 'cookie'
-            ? scanCookies(engine, v)
-            : engine.scanHeader(v, `header:${name}`)
+    if (typeof value === 'string') {
+      const hit = scanHeaderValue(engine, name, value)
+      if (hit) return hit
+      continue
+    }
+    for (const v of value) {
+      const hit = scanHeaderValue(engine, name, v)
       if (hit) return hit
     }
   }
   return undefined
+}
+
+function scanHeaderValue(engine: AttackEngine, name: string, value: string): AttackMatch | undefined {
+  if (name === 'user-agent') return engine.scanUserAgent(value)
+  if (name === 'cookie') return scanCookies(engine, value)
+  return engine.scanHeader(value, `header:${name}`)
 }
 
 function scanQuery(engine: AttackEngine, search: string, prefix: string): AttackMatch | undefined {

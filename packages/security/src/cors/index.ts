@@ -1,5 +1,14 @@
-import { coreErrors, createStateKey, definePolicy, type Logger, localResponse, respond } from '@gw/core'
+import {
+  coreErrors,
+  createStateKey,
+  definePolicy,
+  type Exchange,
+  type Logger,
+  localResponse,
+  respond,
+} from '@gw/core'
 import { securityErrors } from '../errors.js'
+import { recordDenial } from '../shared/decide.js'
 import { appendVary } from '../shared/vary.js'
 import { type CorsOptions, corsSchema, type OriginPredicate } from './schema.js'
 
@@ -151,11 +160,10 @@ export const cors = definePolicy({
     const exposeValue = options.exposedHeaders.length > 0 ? options.exposedHeaders.join(', ') : undefined
     const maxAgeValue = String(options.maxAge)
     const preflightStatus = options.preflightStatus
-    const telemetry = setup.telemetry
     const reportMode = setup.mode === 'report'
 
-    const reject = (ex: Parameters<typeof telemetry.decision>[0], reason: string, detail: string): never => {
-      telemetry.decision(ex, { policy: 'cors', rule: 'preflight', outcome: 'deny', reason })
+    const reject = (ex: Exchange, reason: string, detail: string): never => {
+      recordDenial(setup, ex, 'cors', 'preflight', undefined, reason)
       throw securityErrors.corsRejected.create(detail, { headers: { vary: PREFLIGHT_VARY } })
     }
 
@@ -208,7 +216,10 @@ export const cors = definePolicy({
             return { respond: localResponse(preflightStatus, undefined, preflight) }
         }
         const target = res.headers
-        for (let i = 0; i < UPSTREAM_CORS_HEADERS.length; i++) delete target[UPSTREAM_CORS_HEADERS[i]!]
+        for (let i = 0; i < UPSTREAM_CORS_HEADERS.length; i++) {
+          const name = UPSTREAM_CORS_HEADERS[i]!
+          if (target[name] !== undefined) delete target[name]
+        }
         const origin = ex.request.headers.origin
         if (staticStar) {
           target['access-control-allow-origin'] = '*'

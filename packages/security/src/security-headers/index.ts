@@ -99,7 +99,10 @@ export const securityHeaders = definePolicy({
     return {
       onResponse(_ex, res) {
         const target = res.headers
-        for (let i = 0; i < remove.length; i++) delete target[remove[i]!]
+        for (let i = 0; i < remove.length; i++) {
+          const name = remove[i]!
+          if (target[name] !== undefined) delete target[name]
+        }
         for (let i = 0; i < headers.length; i++) {
           const [name, value] = headers[i]!
           if (overwrite || target[name] === undefined) target[name] = value
