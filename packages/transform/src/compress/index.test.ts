@@ -131,3 +131,19 @@ describe('compileTypeMatcher', () => {
     expect(match('image/png')).toBe(false)
   })
 })
+
+describe('compress window sizing', () => {
+  it('round-trips brotli for bodies around the window boundaries', async () => {
+    for (const size of [1, 1008, 1009, 65_520, 65_521, 5_000_000]) {
+      const body = Buffer.alloc(size)
+      for (let i = 0; i < size; i++) body[i] = 97 + ((i * 7919) % 26)
+      const res = await run(
+        { headers: { 'accept-encoding': 'br' } },
+        reply({ 'content-length': String(size), 'content-type': 'text/plain' }, Readable.from([body])),
+        { threshold: 0 },
+      )
+      expect(res.headers['content-encoding']).toBe('br')
+      expect(brotliDecompressSync(res.body).equals(body)).toBe(true)
+    }
+  })
+})

@@ -47,7 +47,11 @@ export const compress = definePolicy({
     const createStream = (coding: Coding, length: number | undefined): Transform => {
       if (coding === 'gzip') return createGzip({ level })
       const params: Record<number, number> = { [constants.BROTLI_PARAM_QUALITY]: brotliQuality }
-      if (length !== undefined) params[constants.BROTLI_PARAM_SIZE_HINT] = length
+      if (length !== undefined) {
+        params[constants.BROTLI_PARAM_SIZE_HINT] = length
+        // a window just large enough for the body: same output, less encoder set-up per response
+        params[constants.BROTLI_PARAM_LGWIN] = Math.min(22, Math.max(10, Math.ceil(Math.log2(length + 16))))
+      }
       return createBrotliCompress({ params })
     }
     return {
