@@ -59,6 +59,30 @@ describe('metrics policy', () => {
     await pipeline.close()
   })
 
+  it('puts a duration equal to a bucket bound into that bucket (le) and sums upstream errors across routes', async () => {
+    const clock = createManualClock()
+    const telemetry = createPrometheusTelemetry({ defaultMetrics: false, buckets: [0.05, 0.1] })
+    const pipeline = await createTestPipeline([metrics({ exposition: 'none' })], {
+      clock,
+      telemetry,
+      upstream: (ex) => {
+        clock.advance(50)
+        if (ex.request.path === '/fail') throw coreErrors.upstreamReset.create()
+        return { status: 200, headers: {}, body: null }
+      },
+    })
+    await pipeline.run({ route })
+    await pipeline.run({ url: '/fail', route })
+    await pipeline.run({ url: '/fail', route: { ...route, id: 'users-v2' } })
+    const out = await telemetry.registry.metrics()
+    const ok = { route: 'users', status_class: '2xx' }
+    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '0.05' })).toBe(1)
+    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '0.1' })).toBe(1)
+    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(1)
+    expect(sampleValue(out, 'gw_upstream_errors_total', { upstream: 'users', kind: 'reset' })).toBe(2)
+    await pipeline.close()
+  })
+
   it('keeps the in-flight gauge up while a request is running', async () => {
     const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
     let seen: number | undefined
