@@ -1,10 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { injectOptionsTable, renderOptionsTable } from '../../core/src/config/options-table.js'
 import { cacheSchema } from '../src/http-cache/schema.js'
 import { policies } from '../src/index.js'
 import { cachePurgeSchema } from '../src/purge/schema.js'
 
+interface OptionsTableModule {
+  renderOptionsTable(schema: unknown): string
+  injectOptionsTable(markdown: string, name: string, table: string): string
+}
+const generator = new URL('../../core/src/config/options-table.ts', import.meta.url).href
+const { injectOptionsTable, renderOptionsTable } = (await import(generator)) as OptionsTableModule
 const README = new URL('../README.md', import.meta.url)
 const tables = { cache: cacheSchema, 'cache-purge': cachePurgeSchema }
 

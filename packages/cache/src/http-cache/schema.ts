@@ -16,7 +16,14 @@ function isCacheStore(value: unknown): value is CacheStore {
 
 const seconds = z.number().int().nonnegative()
 
-/** Options of the `cache` policy. */
+/**
+ * Options of the `cache` policy (also what config files validate against).
+ *
+ * @example
+ * ```ts
+ * cacheSchema.parse({ store: 'redis', defaultTtl: 60 }).maxEntrySize // 1048576
+ * ```
+ */
 export const cacheSchema = z
   .object({
     store: z
@@ -132,7 +139,21 @@ export const cacheSchema = z
   })
   .strict()
 
-/** Parsed options of the `cache` policy. */
+/**
+ * Parsed options of the `cache` policy.
+ *
+ * @example
+ * ```ts
+ * const options: CacheOptions = cacheSchema.parse({})
+ * ```
+ */
 export type CacheOptions = z.output<typeof cacheSchema>
-/** Options of the `cache` policy as written in code or config. */
+/**
+ * Options of the `cache` policy as written in code or config.
+ *
+ * @example
+ * ```ts
+ * const input: CacheInput = { store: 'tiered', keyHeaders: ['x-tenant'] }
+ * ```
+ */
 export type CacheInput = z.input<typeof cacheSchema>

@@ -1,7 +1,14 @@
 import type { CacheStore } from '../store/types.js'
 import { cacheStores } from './registry.js'
 
-/** What to purge: one URL (every variant), every URL under a prefix, or every entry with a tag. */
+/**
+ * What to purge: one URL (every variant), every URL under a prefix, or every entry with a tag.
+ *
+ * @example
+ * ```ts
+ * const target: PurgeTarget = { prefix: 'shop.example/api/products/' }
+ * ```
+ */
 export type PurgeTarget = { url: string } | { prefix: string } | { tag: string }
 
 /**

@@ -1,6 +1,13 @@
 import { z } from '@gw/core'
 
-/** Options of the `cache-purge` policy. */
+/**
+ * Options of the `cache-purge` policy.
+ *
+ * @example
+ * ```ts
+ * cachePurgeSchema.parse({ apiKey: process.env.CACHE_PURGE_KEY }).path // '/_cache/purge'
+ * ```
+ */
 export const cachePurgeSchema = z
   .object({
     path: z
@@ -22,7 +29,14 @@ export const cachePurgeSchema = z
   })
   .strict()
 
-/** The JSON body of a purge request. */
+/**
+ * The JSON body of a purge request: exactly one of `url`, `prefix`, `tag`.
+ *
+ * @example
+ * ```ts
+ * purgeRequestSchema.parse({ tag: 'product-7' })
+ * ```
+ */
 export const purgeRequestSchema = z
   .object({
     url: z.string().min(1).optional().describe('Purge every variant of one URL (host + path and query).'),

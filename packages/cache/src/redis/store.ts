@@ -9,7 +9,14 @@ declare module '@gw/core' {
   }
 }
 
-/** Options of {@link RedisCacheStore}. */
+/**
+ * Options of {@link RedisCacheStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisCacheStoreOptions = { prefix: 'shop:cache:', timeout: 100 }
+ * ```
+ */
 export interface RedisCacheStoreOptions {
   /** Prefix of every key. Default `gw:cache:`. */
   prefix?: string

@@ -1,9 +1,23 @@
-/** Parsed `Cache-Control` directives: lowercase names; `true` when a directive has no argument. First occurrence wins. */
+/**
+ * Parsed `Cache-Control` directives: lowercase names; `true` when a directive has no argument. First occurrence wins.
+ *
+ * @example
+ * ```ts
+ * const d: Directives = parseCacheControl('no-cache, max-age=5') // { 'no-cache': true, 'max-age': '5' }
+ * ```
+ */
 export type Directives = Readonly<Record<string, string | true>>
 
 const EMPTY: Directives = Object.freeze(Object.create(null) as Record<string, string | true>)
 
-/** Largest delta-seconds value a cache must handle (RFC 9111 §1.2.2); larger values are capped to it. */
+/**
+ * Largest delta-seconds value a cache must handle (RFC 9111 §1.2.2); larger values are capped to it.
+ *
+ * @example
+ * ```ts
+ * deltaSeconds(parseCacheControl('max-age=9999999999'), 'max-age') === MAX_DELTA_SECONDS // true
+ * ```
+ */
 export const MAX_DELTA_SECONDS = 2_147_483_648
 
 /**

@@ -3,17 +3,38 @@ import type { CacheEntry, StoredHeaders } from '../store/types.js'
 import { type Directives, deltaSeconds, parseCacheControl, qualifiedFields } from './cache-control.js'
 import { formatHttpDate, parseHttpDate } from './http-date.js'
 
-/** Status codes a cache may give heuristic freshness (RFC 9110 §15.1). */
+/**
+ * Status codes a cache may give heuristic freshness (RFC 9110 §15.1).
+ *
+ * @example
+ * ```ts
+ * HEURISTICALLY_CACHEABLE.has(404) // true
+ * ```
+ */
 export const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([
   200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501,
 ])
 
-/** Status codes whose caching requirements this cache implements (for `must-understand`, RFC 9111 §5.2.2.3). */
+/**
+ * Status codes whose caching requirements this cache implements (for `must-understand`, RFC 9111 §5.2.2.3).
+ *
+ * @example
+ * ```ts
+ * UNDERSTOOD_STATUSES.has(200) // true
+ * ```
+ */
 export const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
   200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 451, 501,
 ])
 
-/** Operator settings that shape freshness and storage. */
+/**
+ * Operator settings that shape freshness and storage.
+ *
+ * @example
+ * ```ts
+ * const settings: FreshnessSettings = { defaultTtl: undefined, maxHeuristic: 86_400_000, keepStale: 3_600_000, storeSetCookie: false }
+ * ```
+ */
 export interface FreshnessSettings {
   /** Freshness lifetime (ms) for storable responses without explicit expiration; replaces the heuristic. */
   defaultTtl: number | undefined
@@ -25,7 +46,14 @@ export interface FreshnessSettings {
   storeSetCookie: boolean
 }
 
-/** Why a response is not stored, or undefined when it may be. */
+/**
+ * Why a response is not stored, or undefined when it may be.
+ *
+ * @example
+ * ```ts
+ * const reason: NotStorableReason = 'no-store'
+ * ```
+ */
 export type NotStorableReason =
   | 'status'
   | 'no-store'
@@ -128,7 +156,14 @@ export function normaliseHeader(headers: IncomingHttpHeaders, name: string): str
   return text.trim().replace(/[ \t]*,[ \t]*/g, ',')
 }
 
-/** Freshness facts of a response, computed when it is stored or updated (RFC 9111 §4.2). */
+/**
+ * Freshness facts of a response, computed when it is stored or updated (RFC 9111 §4.2).
+ *
+ * @example
+ * ```ts
+ * const { lifetime, initialAge }: Freshness = computeFreshness(200, headers, sent, received, settings)
+ * ```
+ */
 export interface Freshness {
   initialAge: number
   lifetime: number

@@ -2,7 +2,14 @@ import { type Clock, systemClock } from '@gw/core'
 import { LRUCache } from 'lru-cache'
 import type { CacheEntry, CacheStore } from './types.js'
 
-/** Options of {@link MemoryCacheStore}. */
+/**
+ * Options of {@link MemoryCacheStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryCacheStoreOptions = { maxBytes: 32 * 1024 * 1024, maxEntries: 5000 }
+ * ```
+ */
 export interface MemoryCacheStoreOptions {
   /** Total bytes of bodies and headers kept; least recently used entries are evicted beyond it. Default 64 MiB. */
   maxBytes?: number

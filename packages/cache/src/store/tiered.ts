@@ -2,7 +2,14 @@ import { type Clock, systemClock } from '@gw/core'
 import { LRUCache } from 'lru-cache'
 import type { CacheEntry, CacheStore, MaybePromise } from './types.js'
 
-/** Options of {@link TieredCacheStore}. */
+/**
+ * Options of {@link TieredCacheStore}.
+ *
+ * @example
+ * ```ts
+ * const options: TieredCacheStoreOptions = { l1Ttl: 500 }
+ * ```
+ */
 export interface TieredCacheStoreOptions {
   /** Longest time (ms) an entry read from or written to L2 is served from L1 before L2 is asked again. Default 1000. */
   l1Ttl?: number

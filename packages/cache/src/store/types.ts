@@ -1,9 +1,22 @@
-/** Stored response headers: lowercase names, as node:http gives them. */
+/**
+ * Stored response headers: lowercase names, as node:http gives them.
+ *
+ * @example
+ * ```ts
+ * const headers: StoredHeaders = { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }
+ * ```
+ */
 export type StoredHeaders = Record<string, string | string[]>
 
 /**
  * One stored response (one variant of a URL). Freshness facts are computed once when the response is stored
  * (or updated by a 304), so that serving a hit only adds the time spent in the cache.
+ *
+ * @example
+ * ```ts
+ * const [entry] = await store.get('shop.example/api/products/7')
+ * const age = entry.initialAge + (Date.now() - entry.responseTime)
+ * ```
  */
 export interface CacheEntry {
   /** Primary key: the request URL as `host` + target (path and query). Purge and invalidation work on it. */
@@ -44,7 +57,14 @@ export interface CacheEntry {
   expiresAt: number
 }
 
-/** A value or a promise of it: the memory store answers synchronously so that hits stay synchronous. */
+/**
+ * A value or a promise of it: the memory store answers synchronously so that hits stay synchronous.
+ *
+ * @example
+ * ```ts
+ * const found: MaybePromise<readonly CacheEntry[]> = store.get(key)
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>
 
 /**
