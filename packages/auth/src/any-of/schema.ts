@@ -1,6 +1,13 @@
 import { type PolicyEntry, z } from '@gw/core'
 
-/** Names of the policies `any-of` can combine when written in a config file. */
+/**
+ * Names of the policies `any-of` can combine when written in a config file.
+ *
+ * @example
+ * ```ts
+ * ANY_OF_POLICY_NAMES.includes('jwt') // true
+ * ```
+ */
 export const ANY_OF_POLICY_NAMES = ['jwt', 'api-key', 'basic', 'introspection'] as const
 
 const isEntry = (value: unknown): value is PolicyEntry =>
@@ -10,7 +17,14 @@ const isEntry = (value: unknown): value is PolicyEntry =>
   'options' in value &&
   typeof (value as PolicyEntry).definition?.create === 'function'
 
-/** One alternative: a policy entry in code (`jwt({...})`), or `{ policy, options }` in a config file. */
+/**
+ * One alternative: a policy entry in code (`jwt({...})`), or `{ policy, options }` in a config file.
+ *
+ * @example
+ * ```ts
+ * anyOfChildSchema.parse({ policy: 'api-key', options: { consumers } })
+ * ```
+ */
 export const anyOfChildSchema = z.union([
   z.custom<PolicyEntry>(isEntry, 'expected a policy entry such as jwt({ ... })'),
   z
@@ -21,7 +35,14 @@ export const anyOfChildSchema = z.union([
     .strict(),
 ])
 
-/** Options of the `any-of` policy. */
+/**
+ * Options of the `any-of` policy.
+ *
+ * @example
+ * ```ts
+ * anyOfSchema.parse({ policies: [jwt({ algorithms: ['HS256'], secret }), apiKey({ consumers })] })
+ * ```
+ */
 export const anyOfSchema = z
   .object({
     policies: z
@@ -31,5 +52,12 @@ export const anyOfSchema = z
   })
   .strict()
 
-/** Options of the `any-of` policy as written. */
+/**
+ * Options of the `any-of` policy as written.
+ *
+ * @example
+ * ```ts
+ * const options: AnyOfOptions = { policies: [{ policy: 'jwt', options: { algorithms: ['HS256'], secret } }, apiKey({ consumers })] }
+ * ```
+ */
 export type AnyOfOptions = z.input<typeof anyOfSchema>

@@ -10,7 +10,14 @@ const sha256Hex = z
     'expected the SHA-256 of the key as 64 hex digits (see hashApiKey / gw-auth hash-key)',
   )
 
-/** One key of a consumer: its SHA-256 and optionally when it stops working (for rotation). */
+/**
+ * One key of a consumer: its SHA-256 and optionally when it stops working (for rotation).
+ *
+ * @example
+ * ```ts
+ * apiKeyEntrySchema.parse({ sha256: hashApiKey(key), id: '2026-q1', expiresAt: '2026-04-01T00:00:00Z' })
+ * ```
+ */
 export const apiKeyEntrySchema = z.union([
   sha256Hex,
   z
@@ -25,7 +32,14 @@ export const apiKeyEntrySchema = z.union([
     .strict(),
 ])
 
-/** A consumer: who the key belongs to. */
+/**
+ * A consumer: who the key belongs to.
+ *
+ * @example
+ * ```ts
+ * apiKeyConsumerSchema.parse({ id: 'billing', plan: 'pro', keys: [hashApiKey(key)] })
+ * ```
+ */
 export const apiKeyConsumerSchema = z
   .object({
     id: z.string().min(1).describe('Consumer id; becomes the principal subject and consumer.'),
@@ -39,7 +53,14 @@ export const apiKeyConsumerSchema = z
   })
   .strict()
 
-/** Options of the `api-key` policy. */
+/**
+ * Options of the `api-key` policy.
+ *
+ * @example
+ * ```ts
+ * apiKeySchema.parse({ consumers: [{ id: 'billing', keys: [hashApiKey(key)] }] }).header // 'x-api-key'
+ * ```
+ */
 export const apiKeySchema = z
   .object({
     header: z
@@ -119,7 +140,21 @@ export const apiKeySchema = z
     })
   })
 
-/** Options of the `api-key` policy as written. */
+/**
+ * Options of the `api-key` policy as written.
+ *
+ * @example
+ * ```ts
+ * const options: ApiKeyOptions = { header: 'X-Partner-Key', consumers }
+ * ```
+ */
 export type ApiKeyOptions = z.input<typeof apiKeySchema>
-/** Options of the `api-key` policy after validation. */
+/**
+ * Options of the `api-key` policy after validation.
+ *
+ * @example
+ * ```ts
+ * const config: ApiKeyConfig = apiKey({ consumers }).options
+ * ```
+ */
 export type ApiKeyConfig = z.output<typeof apiKeySchema>

@@ -3,7 +3,14 @@ import { realmSchema } from '../shared/schemas.js'
 
 const scalar = z.union([z.string(), z.number(), z.boolean()])
 
-/** A requirement on one claim of the principal. */
+/**
+ * A requirement on one claim of the principal.
+ *
+ * @example
+ * ```ts
+ * claimRuleSchema.parse({ claim: 'org.id', equals: 'acme' })
+ * ```
+ */
 export const claimRuleSchema = z
   .object({
     claim: z.string().min(1).describe('Claim name; a dotted path reaches nested claims (`org.id`).'),
@@ -19,7 +26,14 @@ export const claimRuleSchema = z
     'set exactly one of equals, oneOf, contains',
   )
 
-/** Options of the `authorize` policy. */
+/**
+ * Options of the `authorize` policy.
+ *
+ * @example
+ * ```ts
+ * authorizeSchema.parse({ scopes: ['orders:read'] }).rolesClaim // 'roles'
+ * ```
+ */
 export const authorizeSchema = z
   .object({
     scopes: z.array(z.string().min(1)).default([]).describe('Scopes the principal must all have (all-of).'),
@@ -45,5 +59,12 @@ export const authorizeSchema = z
     'set at least one requirement: scopes, anyScopes, roles or claims',
   )
 
-/** Options of the `authorize` policy as written. */
+/**
+ * Options of the `authorize` policy as written.
+ *
+ * @example
+ * ```ts
+ * const options: AuthorizeOptions = { anyScopes: ['admin', 'orders:write'], roles: ['support'] }
+ * ```
+ */
 export type AuthorizeOptions = z.input<typeof authorizeSchema>

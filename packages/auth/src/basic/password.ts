@@ -1,6 +1,13 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto'
 
-/** A parsed scrypt password hash. */
+/**
+ * A parsed scrypt password hash.
+ *
+ * @example
+ * ```ts
+ * const parsed: ScryptHash | undefined = parseScryptHash(stored)
+ * ```
+ */
 export interface ScryptHash {
   readonly cost: number
   readonly blockSize: number

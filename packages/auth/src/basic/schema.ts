@@ -2,7 +2,14 @@ import { duration, z } from '@gw/core'
 import { auditSchema, realmSchema, stripCredentialSchema } from '../shared/schemas.js'
 import { parseScryptHash } from './password.js'
 
-/** A user of the `basic` policy. */
+/**
+ * A user of the `basic` policy.
+ *
+ * @example
+ * ```ts
+ * basicUserSchema.parse({ username: 'ops', passwordHash: await hashPassword(pw) })
+ * ```
+ */
 export const basicUserSchema = z
   .object({
     username: z
@@ -22,7 +29,14 @@ export const basicUserSchema = z
   })
   .strict()
 
-/** Options of the `basic` policy. */
+/**
+ * Options of the `basic` policy.
+ *
+ * @example
+ * ```ts
+ * basicSchema.parse({ users: [{ username: 'ops', passwordHash }] }).cacheTtl // 300000
+ * ```
+ */
 export const basicSchema = z
   .object({
     users: z.array(basicUserSchema).nonempty().describe('Users and their scrypt password hashes.'),
@@ -46,5 +60,12 @@ export const basicSchema = z
     })
   })
 
-/** Options of the `basic` policy as written. */
+/**
+ * Options of the `basic` policy as written.
+ *
+ * @example
+ * ```ts
+ * const options: BasicOptions = { users: [{ username: 'ops', passwordHash }], realm: 'tools' }
+ * ```
+ */
 export type BasicOptions = z.input<typeof basicSchema>

@@ -7,7 +7,14 @@ import {
   tokenSourcesSchema,
 } from '../shared/schemas.js'
 
-/** Options of the `introspection` policy. */
+/**
+ * Options of the `introspection` policy.
+ *
+ * @example
+ * ```ts
+ * introspectionSchema.parse({ issuer: 'https://idp.example', clientId: 'gw', clientSecret }).timeout // 2000
+ * ```
+ */
 export const introspectionSchema = z
   .object({
     issuer: z
@@ -60,5 +67,12 @@ export const introspectionSchema = z
     path: ['issuer'],
   })
 
-/** Options of the `introspection` policy as written. */
+/**
+ * Options of the `introspection` policy as written.
+ *
+ * @example
+ * ```ts
+ * const options: IntrospectionOptions = { introspectionEndpoint: 'https://idp.example/introspect', clientId: 'gw', clientSecret }
+ * ```
+ */
 export type IntrospectionOptions = z.input<typeof introspectionSchema>

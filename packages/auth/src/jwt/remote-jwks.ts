@@ -8,7 +8,14 @@ import {
 } from 'jose'
 import type { AuthFetch } from '../shared/fetch.js'
 
-/** Options of {@link RemoteJwks}. */
+/**
+ * Options of {@link RemoteJwks}.
+ *
+ * @example
+ * ```ts
+ * const options: RemoteJwksOptions = { url, timeout: 5000, cacheMaxAge: 600_000, cooldown: 30_000, clock: systemClock }
+ * ```
+ */
 export interface RemoteJwksOptions {
   url: string
   /** Abort a fetch after this many ms. */
@@ -22,7 +29,14 @@ export interface RemoteJwksOptions {
   log?: Logger
 }
 
-/** Thrown when no key set could ever be loaded (the gateway answers 503). */
+/**
+ * Thrown when no key set could ever be loaded (the gateway answers 503).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof JwksUnavailableError) // no key set could be loaded: answer 503
+ * ```
+ */
 export class JwksUnavailableError extends Error {
   override readonly name = 'JwksUnavailableError'
 }

@@ -7,7 +7,14 @@ import {
   tokenSourcesSchema,
 } from '../shared/schemas.js'
 
-/** JWS algorithms the jwt policy can allow. `none` is not among them: unsecured tokens are always rejected. */
+/**
+ * JWS algorithms the jwt policy can allow. `none` is not among them: unsecured tokens are always rejected.
+ *
+ * @example
+ * ```ts
+ * JWS_ALGORITHMS.includes('ES256') // true; 'none' is not in the list
+ * ```
+ */
 export const JWS_ALGORITHMS = [
   'HS256',
   'HS384',
@@ -25,7 +32,14 @@ export const JWS_ALGORITHMS = [
   'Ed25519',
 ] as const
 
-/** One of {@link JWS_ALGORITHMS}. */
+/**
+ * One of {@link JWS_ALGORITHMS}.
+ *
+ * @example
+ * ```ts
+ * const algs: JwsAlgorithm[] = ['RS256', 'PS256']
+ * ```
+ */
 export type JwsAlgorithm = (typeof JWS_ALGORITHMS)[number]
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).nonempty()])
@@ -36,7 +50,14 @@ const jwkSchema = z
   })
   .describe('A public JSON Web Key.')
 
-/** Options of the `jwt` policy. */
+/**
+ * Options of the `jwt` policy.
+ *
+ * @example
+ * ```ts
+ * jwtSchema.parse({ algorithms: ['HS256'], secret: process.env.JWT_SECRET }).maxTokenLength // 8192
+ * ```
+ */
 export const jwtSchema = z
   .object({
     algorithms: z
@@ -148,7 +169,21 @@ export const jwtSchema = z
     })
   })
 
-/** Options of the `jwt` policy as written. */
+/**
+ * Options of the `jwt` policy as written.
+ *
+ * @example
+ * ```ts
+ * const options: JwtOptions = { algorithms: ['ES256'], jwksUri: 'https://idp.example/jwks' }
+ * ```
+ */
 export type JwtOptions = z.input<typeof jwtSchema>
-/** Options of the `jwt` policy after validation and defaults. */
+/**
+ * Options of the `jwt` policy after validation and defaults.
+ *
+ * @example
+ * ```ts
+ * const config: JwtConfig = jwt({ algorithms: ['HS256'], secret }).options
+ * ```
+ */
 export type JwtConfig = z.output<typeof jwtSchema>

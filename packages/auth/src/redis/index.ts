@@ -7,7 +7,14 @@ declare module '@gw/core' {
   }
 }
 
-/** A consumer stored in Redis for the `api-key` policy's `redis` key store. */
+/**
+ * A consumer stored in Redis for the `api-key` policy's `redis` key store.
+ *
+ * @example
+ * ```ts
+ * const record: StoredApiKey = { sha256: hashApiKey(key), id: 'ops-tool', scopes: ['admin'] }
+ * ```
+ */
 export interface StoredApiKey {
   /** SHA-256 of the key (hex), e.g. from `hashApiKey`. */
   sha256: string

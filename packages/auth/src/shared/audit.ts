@@ -1,6 +1,13 @@
 import type { Exchange, Principal, SetupContext } from '@gw/core'
 
-/** How much an auth policy writes to the log: every attempt, failures only, or nothing. */
+/**
+ * How much an auth policy writes to the log: every attempt, failures only, or nothing.
+ *
+ * @example
+ * ```ts
+ * jwt({ algorithms: ['HS256'], secret, audit: 'failures' satisfies AuditLevel })
+ * ```
+ */
 export type AuditLevel = 'all' | 'failures' | 'off'
 
 /** Writes audit events and decision records for one policy instance. */

@@ -30,7 +30,14 @@ export const credentialSourceSchema = z.discriminatedUnion('in', [
     .strict(),
 ])
 
-/** One configured credential source. */
+/**
+ * One configured credential source.
+ *
+ * @example
+ * ```ts
+ * const source: CredentialSource = { in: 'cookie', name: 'session' }
+ * ```
+ */
 export type CredentialSource = z.output<typeof credentialSourceSchema>
 
 /** The request carried the credential more than once (in one source or across several). */

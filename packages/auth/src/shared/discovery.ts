@@ -1,6 +1,13 @@
 import type { AuthFetch } from './fetch.js'
 
-/** The parts of an OpenID Provider / RFC 8414 metadata document gw uses. */
+/**
+ * The parts of an OpenID Provider / RFC 8414 metadata document gw uses.
+ *
+ * @example
+ * ```ts
+ * const { introspection_endpoint, jwks_uri }: ServerMetadata = await discover(issuer, fetch, 2000)
+ * ```
+ */
 export interface ServerMetadata {
   issuer: string
   introspection_endpoint?: string

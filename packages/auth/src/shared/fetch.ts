@@ -1,6 +1,13 @@
 import type { SetupContext } from '@gw/core'
 
-/** The HTTP transport auth policies use for JWKS, discovery and introspection (a subset of `fetch`). */
+/**
+ * The HTTP transport auth policies use for JWKS, discovery and introspection (a subset of `fetch`).
+ *
+ * @example
+ * ```ts
+ * createGateway({ resources: { authFetch: (url, init) => fetch(url, { ...init, dispatcher }) }, routes })
+ * ```
+ */
 export type AuthFetch = (
   url: string,
   init: { method?: string; signal: AbortSignal; headers: Record<string, string>; body?: string },
