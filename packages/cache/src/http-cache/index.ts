@@ -713,7 +713,7 @@ function notModified(request: IncomingHttpHeaders, stored: Record<string, string
   const ims = request['if-modified-since']
   if (ims === undefined) return false
   const since = parseHttpDate(ims)
-  const lastModified = parseHttpDate(stored['last-modified'])
+  const lastModified = parseHttpDate(stored['last-modified']) ?? parseHttpDate(stored.date)
   return since !== undefined && lastModified !== undefined && lastModified <= since
 }
 

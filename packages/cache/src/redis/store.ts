@@ -92,12 +92,10 @@ export class RedisCacheStore implements CacheStore {
     await this.#guard(
       'write',
       async () => {
-        const pipeline = this.#redis.pipeline()
-        pipeline.eval(SET_SCRIPT, 1, key, entry.variant, encodeEntry(entry), ttl)
-        for (const tag of entry.tags) pipeline.eval(TAG_SCRIPT, 1, this.#tagKey(tag), entry.key, ttl)
-        const results = await pipeline.exec()
-        const failed = results?.find(([error]) => error)
-        if (failed?.[0]) throw failed[0]
+        await Promise.all([
+          this.#redis.eval(SET_SCRIPT, 1, key, entry.variant, encodeEntry(entry), ttl),
+          ...entry.tags.map((tag) => this.#redis.eval(TAG_SCRIPT, 1, this.#tagKey(tag), entry.key, ttl)),
+        ])
       },
       undefined,
     )
