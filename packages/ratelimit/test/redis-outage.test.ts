@@ -69,10 +69,15 @@ describe('Redis killed mid-test: onStoreError decides, the breaker skips the dea
     await server.stop()
   })
 
-  it('limits while Redis is up', async () => {
+  it('limits while Redis is up, with RateLimit headers from the Lua decision', async () => {
+    const first = await fetch(`${gw.url}/open/x`)
+    await first.arrayBuffer()
+    expect(first.status).toBe(200)
+    expect(first.headers.get('ratelimit-policy')).toBe('"default";q=3;w=315360000')
+    expect(first.headers.get('ratelimit')).toMatch(/^"default";r=2;t=\d+$/)
     const statuses = []
-    for (let i = 0; i < 4; i++) statuses.push(await get(`${gw.url}/open/x`))
-    expect(statuses).toEqual([200, 200, 200, 429])
+    for (let i = 0; i < 3; i++) statuses.push(await get(`${gw.url}/open/x`))
+    expect(statuses).toEqual([200, 200, 429])
   })
 
   it('after a kill: open lets requests through, closed answers 503, and the breaker stops calling Redis', async () => {
