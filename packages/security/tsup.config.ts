@@ -9,6 +9,7 @@ export default defineConfig({
     'ip-filter/index': 'src/ip-filter/index.ts',
     'attack-filter/index': 'src/attack-filter/index.ts',
     'bot-filter/index': 'src/bot-filter/index.ts',
+    'openapi-validation/index': 'src/openapi-validation/index.ts',
   },
   format: ['esm'],
   dts: true,

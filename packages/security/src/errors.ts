@@ -14,6 +14,12 @@ export const securityErrors = defineErrors({
   corsRejected: { code: 'GW_ERR_CORS_REJECTED', status: 403, title: 'CORS request rejected' },
   badJson: { code: 'GW_ERR_MALFORMED_JSON', status: 400, title: 'Malformed JSON body' },
   invalidBody: { code: 'GW_ERR_INVALID_BODY', status: 400, title: 'Request body failed validation' },
+  invalidRequest: {
+    code: 'GW_ERR_INVALID_REQUEST',
+    status: 400,
+    title: 'Request does not match the API description',
+  },
+  unknownOperation: { code: 'GW_ERR_UNKNOWN_OPERATION', status: 404, title: 'Operation not described' },
   uriTooLong: { code: 'GW_ERR_URI_TOO_LONG', status: 414, title: 'URI too long' },
   unsupportedMediaType: {
     code: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE',

@@ -2,6 +2,7 @@ import { attackFilter } from './attack-filter/index.js'
 import { botFilter } from './bot-filter/index.js'
 import { cors } from './cors/index.js'
 import { ipFilter } from './ip-filter/index.js'
+import { openapiValidation } from './openapi-validation/index.js'
 import { requestValidation } from './request-validation/index.js'
 import { securityHeaders } from './security-headers/index.js'
 
@@ -10,6 +11,7 @@ export * from './bot-filter/index.js'
 export * from './cors/index.js'
 export { securityErrors } from './errors.js'
 export * from './ip-filter/index.js'
+export * from './openapi-validation/index.js'
 export * from './request-validation/index.js'
 export * from './security-headers/index.js'
 export { bytes, parseBytes } from './shared/bytes.js'
@@ -24,4 +26,12 @@ export { appendVary } from './shared/vary.js'
  * policies.map((p) => p.definition.name) // ['security-headers', 'cors', 'request-validation', ...]
  * ```
  */
-export const policies = [securityHeaders, cors, requestValidation, ipFilter, attackFilter, botFilter]
+export const policies = [
+  securityHeaders,
+  cors,
+  requestValidation,
+  openapiValidation,
+  ipFilter,
+  attackFilter,
+  botFilter,
+]
