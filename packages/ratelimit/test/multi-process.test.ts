@@ -22,12 +22,14 @@ describe.skipIf(!available)('4 gateway processes sharing one Redis: admitted == 
   let gateways: GatewayProcess[] = []
   let redis: Redis
   let urls: string[]
+  const held: (() => void)[] = []
 
   beforeAll(async () => {
     redis = connect()
     await ready(redis)
-    upstream = await startFakeUpstream((_req, res) => {
-      res.end('ok')
+    upstream = await startFakeUpstream((req, res) => {
+      if (req.url?.startsWith('/cc/')) held.push(() => res.end('ok'))
+      else res.end('ok')
     })
     const script = buildGatewayFixture()
     const env = {
@@ -75,4 +77,26 @@ describe.skipIf(!available)('4 gateway processes sharing one Redis: admitted == 
     expect(ra.other + rb.other).toBe(0)
     expect(await redis.exists(`${prefix}{multi}:all:*`)).toBe(1)
   })
+
+  it('concurrency limit over Redis: exactly max in flight across processes, slots released on completion', async () => {
+    const first = burst(urls, '/cc/x', 40)
+    await waitFor(() => held.length === 5)
+    const early = await Promise.race([first, new Promise((r) => setTimeout(() => r('pending'), 300))])
+    expect(early).toBe('pending')
+    for (const release of held.splice(0)) release()
+    const result = await first
+    expect(result).toEqual({ admitted: 5, limited: 35, other: 0, otherStatuses: [] })
+    const second = burst(urls, '/cc/y', 5)
+    await waitFor(() => held.length === 5)
+    for (const release of held.splice(0)) release()
+    expect((await second).admitted).toBe(5)
+  })
 })
+
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
