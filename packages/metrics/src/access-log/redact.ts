@@ -1,4 +1,11 @@
-/** The placeholder written instead of a secret. */
+/**
+ * The placeholder written instead of a secret.
+ *
+ * @example
+ * ```ts
+ * line.headers?.authorization === REDACTED // true when it was listed
+ * ```
+ */
 export const REDACTED = '[REDACTED]'
 
 /**

@@ -1,6 +1,13 @@
 import { z } from '@gw/core'
 
-/** Request headers always redacted when listed in `headers`: credentials and session cookies. */
+/**
+ * Request headers always redacted when listed in `headers`: credentials and session cookies.
+ *
+ * @example
+ * ```ts
+ * SENSITIVE_HEADERS.includes('authorization') // true
+ * ```
+ */
 export const SENSITIVE_HEADERS = [
   'authorization',
   'proxy-authorization',
@@ -13,7 +20,14 @@ export const SENSITIVE_HEADERS = [
   'x-csrf-token',
 ] as const
 
-/** Query parameters always redacted when the query is logged. */
+/**
+ * Query parameters always redacted when the query is logged.
+ *
+ * @example
+ * ```ts
+ * redactQuery('token=abc', new Set(SENSITIVE_QUERY_PARAMS)) // 'token=[REDACTED]'
+ * ```
+ */
 export const SENSITIVE_QUERY_PARAMS = [
   'access_token',
   'api_key',
@@ -31,7 +45,14 @@ export const SENSITIVE_QUERY_PARAMS = [
   'token',
 ] as const
 
-/** Fields of the access-log line, for `redactFields`. */
+/**
+ * Fields of the access-log line, for `redactFields`.
+ *
+ * @example
+ * ```ts
+ * accessLog({ redactFields: ['clientIp', 'principal'] })
+ * ```
+ */
 export const ACCESS_LOG_FIELDS = [
   'method',
   'route',
@@ -53,7 +74,14 @@ export const ACCESS_LOG_FIELDS = [
   'decisions',
 ] as const
 
-/** Options of the `access-log` policy. */
+/**
+ * Options of the `access-log` policy.
+ *
+ * @example
+ * ```ts
+ * accessLogSchema.parse({}).sampleRate // 1
+ * ```
+ */
 export const accessLogSchema = z
   .object({
     level: z

@@ -1,6 +1,13 @@
 import { z } from '@gw/core'
 
-/** Options of the `metrics` policy. */
+/**
+ * Options of the `metrics` policy.
+ *
+ * @example
+ * ```ts
+ * metricsSchema.parse({ port: 9100 }).exposition // 'listener'
+ * ```
+ */
 export const metricsSchema = z
   .object({
     enabled: z

@@ -1,8 +1,22 @@
 import type { MetricType, Registry } from 'prom-client'
 
-/** Content type of the Prometheus text format 0.0.4. */
+/**
+ * Content type of the Prometheus text format 0.0.4.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, { 'content-type': PROMETHEUS_TEXT_TYPE })
+ * ```
+ */
 export const PROMETHEUS_TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-/** Content type of OpenMetrics 1.0.0. */
+/**
+ * Content type of OpenMetrics 1.0.0.
+ *
+ * @example
+ * ```ts
+ * if (exposition.contentType === OPENMETRICS_TYPE) console.log('OpenMetrics')
+ * ```
+ */
 export const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
 /** A rendered scrape. */

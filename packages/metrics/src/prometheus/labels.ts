@@ -1,4 +1,11 @@
-/** Methods kept as metric label values; anything else is counted as `other`. */
+/**
+ * Methods kept as metric label values; anything else is counted as `other`.
+ *
+ * @example
+ * ```ts
+ * METRIC_METHODS.includes('GET') // true
+ * ```
+ */
 export const METRIC_METHODS = [
   'GET',
   'HEAD',
@@ -14,7 +21,14 @@ export const METRIC_METHODS = [
 const METHOD_INDEX: ReadonlyMap<string, number> = new Map(METRIC_METHODS.map((m, i) => [m, i]))
 const OTHER_METHOD = METRIC_METHODS.length
 
-/** Label values of methods by index: {@link METRIC_METHODS} then `other`. */
+/**
+ * Label values of methods by index: {@link METRIC_METHODS} then `other`.
+ *
+ * @example
+ * ```ts
+ * METHOD_LABELS[methodIndex('GET')] // 'GET'
+ * ```
+ */
 export const METHOD_LABELS: readonly string[] = [...METRIC_METHODS, 'other']
 
 /**
@@ -29,7 +43,14 @@ export function methodIndex(method: string): number {
   return METHOD_INDEX.get(method) ?? OTHER_METHOD
 }
 
-/** Label values of status classes by index: `1xx` .. `5xx`, then `other`. */
+/**
+ * Label values of status classes by index: `1xx` .. `5xx`, then `other`.
+ *
+ * @example
+ * ```ts
+ * STATUS_CLASS_LABELS[statusClassIndex(204)] // '2xx'
+ * ```
+ */
 export const STATUS_CLASS_LABELS: readonly string[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other']
 
 /**

@@ -6,7 +6,15 @@ type RequestLabel = 'route' | 'method' | 'status_class' | 'upstream'
 /** Label values of one request series. */
 export type RequestLabels = Readonly<Record<RequestLabel, string>>
 
-/** Running totals of one (route, method, status class) series: plain numbers, exported at scrape time. */
+/**
+ * Running totals of one (route, method, status class) series: plain numbers, exported at scrape time.
+ *
+ * @example
+ * ```ts
+ * const cell = telemetry.requests.route(ex.route).cell(methodIndex('GET'), statusClassIndex(200))
+ * cell.count // requests recorded so far
+ * ```
+ */
 export class RequestCell {
   readonly labels: RequestLabels
   count = 0
@@ -30,7 +38,15 @@ export interface ErrorCell {
 
 const CELLS = METHOD_LABELS.length * STATUS_CLASS_LABELS.length
 
-/** The series of one route, created on its first request and reused for every later one. */
+/**
+ * The series of one route, created on its first request and reused for every later one.
+ *
+ * @example
+ * ```ts
+ * const series = telemetry.requests.route(ex.route)
+ * series.record(series.cell(0, 1), 0.012, 0, 512)
+ * ```
+ */
 export class RouteSeries {
   readonly routeId: string
   readonly upstream: string
@@ -163,7 +179,13 @@ const REQUEST_LABELS = ['route', 'method', 'status_class', 'upstream']
  * The per-request families (`gw_requests_total`, `gw_request_duration_seconds`, bytes, in-flight, upstream
  * errors). Requests update plain numbers in per-route cells; the registry reads them when scraped, so the
  * hot path does no label hashing or validation. Registered like any prom-client metric (text, OpenMetrics,
- * cluster aggregation all work).
+ * cluster aggregation all work). Created by `PrometheusTelemetry.requests`.
+ *
+ * @example
+ * ```ts
+ * const families = telemetry.requests
+ * families.route(ex.route).inFlight++
+ * ```
  */
 export class RequestFamilies {
   readonly buckets: readonly number[]

@@ -1,12 +1,26 @@
 import { z } from '@gw/core'
 
-/** Default latency buckets (seconds): fine-grained below 100 ms where a gateway usually lives. */
+/**
+ * Default latency buckets (seconds): fine-grained below 100 ms where a gateway usually lives.
+ *
+ * @example
+ * ```ts
+ * createPrometheusTelemetry({ buckets: [...DEFAULT_BUCKETS, 60] })
+ * ```
+ */
 export const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 const ascending = (values: readonly number[]): boolean =>
   values.every((v, i) => i === 0 || v > values[i - 1]!)
 
-/** Options of {@link createPrometheusTelemetry}. */
+/**
+ * Options of {@link createPrometheusTelemetry}.
+ *
+ * @example
+ * ```ts
+ * prometheusTelemetrySchema.parse({}).prefix // 'gw_'
+ * ```
+ */
 export const prometheusTelemetrySchema = z
   .object({
     prefix: z

@@ -1,6 +1,13 @@
 import { z } from '@gw/core'
 
-/** Options of the `trace-context` policy. */
+/**
+ * Options of the `trace-context` policy.
+ *
+ * @example
+ * ```ts
+ * traceContextSchema.parse({}).trustIncoming // true
+ * ```
+ */
 export const traceContextSchema = z
   .object({
     trustIncoming: z
