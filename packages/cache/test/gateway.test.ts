@@ -112,6 +112,7 @@ describe('cache through a real gateway', () => {
     const hit = await fetch(`${gw.url}/small`)
     expect(await hit.text()).toBe('chunk-1;chunk-2')
     expect(hit.headers.get('cache-status')).toContain('hit')
+    expect(hit.headers.get('content-length')).toBe('15')
     expect(upstream.requests).toHaveLength(3)
   })
 

@@ -580,6 +580,7 @@ function createHandlers(
     )
     if (known) {
       init.body = body === null ? EMPTY : Buffer.from(body)
+      withLength(init.headers, init.status, init.body)
       const done = safeSet(buildEntry(init, settings, freshness))
       if (isPromise(done)) {
         return done.then(() => {
@@ -596,6 +597,7 @@ function createHandlers(
         return
       }
       init.body = captured
+      withLength(init.headers, init.status, captured)
       const done = safeSet(buildEntry(init, settings, freshness))
       if (isPromise(done)) done.then(() => release(st))
       else release(st)
@@ -659,6 +661,12 @@ function releaseBody(res: GwResponse): void {
 
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
+}
+
+/** Stored entries always carry a Content-Length (chunked upstream bodies included), except 204s. */
+function withLength(headers: Record<string, string | string[]>, status: number, body: Buffer): void {
+  if (status !== 204 && headers['content-length'] === undefined)
+    headers['content-length'] = String(body.length)
 }
 
 function bypassed(
