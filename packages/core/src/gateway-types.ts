@@ -6,7 +6,7 @@ import type { Exchange } from './exchange/exchange.js'
 import type { Logger } from './logger.js'
 import type { GwResponse, MaybePromise, PolicyEntry, Resources } from './policy/types.js'
 import type { Telemetry } from './telemetry.js'
-import type { UpstreamInput } from './upstream/schema.js'
+import type { AnyUpstreamInput, UpstreamConfig } from './upstream/schema.js'
 import type { ManagedUpstream, Upstream } from './upstream/types.js'
 
 /** A local handler: a route without an upstream answers with it. */
@@ -34,7 +34,7 @@ export interface RouteConfig extends RouteBaseInput {
 export interface GatewayOptions {
   server?: ServerInput
   /** Upstreams by name: config (gw builds undici pools) or ready {@link Upstream} objects. */
-  upstreams?: Record<string, UpstreamInput | Upstream>
+  upstreams?: Record<string, AnyUpstreamInput | UpstreamConfig | Upstream>
   /** Gateway-level policies, run first on every route (and on unmatched requests). */
   policies?: PolicyEntry[]
   routes: RouteConfig[]

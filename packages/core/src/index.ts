@@ -83,6 +83,7 @@ export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
 export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
 export {
+  type AnyUpstreamInput,
   type BalancedTarget,
   type Balancer,
   type BalancerConfig,
@@ -99,6 +100,7 @@ export {
   type HashKeyConfig,
   type HealthCheckConfig,
   healthCheckSchema,
+  type MultiTargetUpstreamInput,
   type OutlierDetectionConfig,
   OutlierDetector,
   outlierDetectionSchema,

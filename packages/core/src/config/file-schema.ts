@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { PolicyDefinition, PolicyMode } from '../policy/types.js'
-import { type UpstreamConfig, type UpstreamInput, upstreamSchema } from '../upstream/schema.js'
+import { type UpstreamConfig, upstreamSchema } from '../upstream/schema.js'
 import { configErrorMap } from './error-map.js'
 import type { PolicyRegistry } from './registry.js'
 import {
@@ -36,7 +36,7 @@ export interface FileConfigInput {
   /** Editor hint (`./gw.schema.json`); ignored by gw. */
   $schema?: string
   server?: ServerInput
-  upstreams?: Record<string, UpstreamInput>
+  upstreams?: Record<string, z.input<typeof upstreamSchema>>
   policies?: FilePolicyEntry[]
   routes: FileRouteInput[]
 }

@@ -18,7 +18,7 @@ import { failureKind, mapUpstreamError } from './map-error.js'
 import { OutlierDetector } from './outlier.js'
 import { backoffDelay, isIdempotentMethod } from './retry.js'
 import { RetryBudget } from './retry-budget.js'
-import { type RetryOn, type UpstreamConfig, type UpstreamInput, upstreamSchema } from './schema.js'
+import { type AnyUpstreamInput, type RetryOn, type UpstreamConfig, upstreamSchema } from './schema.js'
 import { createUpstreamTarget, joinPath, type UpstreamTarget } from './target.js'
 import { compileTrustProxy, type TrustProxy } from './trust-proxy.js'
 import type { ForwardOptions, ManagedUpstream, TargetSpec, TargetStatus } from './types.js'
@@ -78,7 +78,7 @@ interface ResolvedRetry {
  */
 export function createUpstream(
   name: string,
-  config: UpstreamInput | UpstreamConfig,
+  config: AnyUpstreamInput | UpstreamConfig,
   deps: UpstreamDeps,
 ): ManagedUpstream {
   const parsed = upstreamSchema.safeParse(config)

@@ -34,6 +34,7 @@ export { OutlierDetector, type OutlierState } from './outlier.js'
 export { backoffDelay, isIdempotentMethod, MAX_RETRY_DELAY_MS } from './retry.js'
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js'
 export {
+  type AnyUpstreamInput,
   type BalancerConfig,
   balancerSchema,
   type CircuitBreakerConfig,
@@ -43,6 +44,7 @@ export {
   type HealthCheckConfig,
   hashKeySchema,
   healthCheckSchema,
+  type MultiTargetUpstreamInput,
   type OutlierDetectionConfig,
   outlierDetectionSchema,
   poolSchema,

@@ -340,8 +340,22 @@ function isPrime(n: number): boolean {
   return true
 }
 
-/** Upstream config as written by users. */
-export type UpstreamInput = z.input<typeof upstreamSchema>
+type UpstreamSchemaInput = z.input<typeof upstreamSchema>
+/**
+ * Upstream config as written by users, single-target form (`url`). Kept as the narrow, original shape so that
+ * code reading `config.url` keeps compiling; {@link AnyUpstreamInput} also admits `targets`.
+ */
+export type UpstreamInput = Omit<UpstreamSchemaInput, 'url' | 'targets'> & {
+  url: string
+  targets?: undefined
+}
+/** Upstream config as written by users, several-targets form (`targets`). */
+export type MultiTargetUpstreamInput = Omit<UpstreamSchemaInput, 'url' | 'targets'> & {
+  url?: undefined
+  targets: NonNullable<UpstreamSchemaInput['targets']>
+}
+/** Upstream config as written by users: one `url` or several `targets`. */
+export type AnyUpstreamInput = UpstreamInput | MultiTargetUpstreamInput
 /** Upstream config after validation and defaults. */
 export type UpstreamConfig = z.output<typeof upstreamSchema>
 /** Balancer config after defaults. */
