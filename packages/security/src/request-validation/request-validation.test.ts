@@ -76,6 +76,23 @@ describe('request-validation', () => {
     expect(chunks).toBeLessThan(1000)
   })
 
+  it('in report mode forwards an oversized chunked body intact', async () => {
+    const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(512, 97 + i))
+    const res = await runPipeline(
+      [requestValidation({ maxBodySize: 2048 }, { mode: 'report' })],
+      { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: Readable.from(parts) },
+      {
+        upstream: async (ex) => {
+          const received: Buffer[] = []
+          for await (const chunk of ex.request.body) received.push(chunk as Buffer)
+          return { status: 200, headers: {}, body: Buffer.concat(received) }
+        },
+      },
+    )
+    expect(res.status).toBe(200)
+    expect(res.body.equals(Buffer.concat(parts))).toBe(true)
+  })
+
   it('forwards a chunked body within the limit (buffered)', async () => {
     const res = await runPipeline(
       [requestValidation({ maxBodySize: 2048 })],

@@ -6,7 +6,8 @@ const closeAfterResponseKey = createStateKey<true>('security.close-after-respons
 /**
  * Buffers the request body up to `limit` bytes, like core's `readBody`, but on overflow it stops reading without
  * destroying the request, so that the 413 problem response can still be written; the connection is then closed
- * after the response by {@link closeIfBodyUnread} (the rest of the body is never read).
+ * after the response by {@link closeIfBodyUnread} (the rest of the body is never read). The bytes read so far are
+ * put back into the stream, so that in report mode the request is forwarded intact.
  *
  * @example
  * ```ts
@@ -33,6 +34,8 @@ export function readBoundedBody(ex: Exchange, limit: number): Promise<Buffer> {
       if (size > limit) {
         cleanup()
         body.pause()
+        chunks.push(chunk)
+        body.unshift(Buffer.concat(chunks))
         reject(tooLarge(ex, limit))
         return
       }
@@ -75,7 +78,7 @@ export function markCloseAfterResponse(ex: Exchange): void {
 
 /**
  * From `onComplete`: closes the client connection (after the response bytes were flushed) when the exchange was
- * marked by {@link markCloseAfterResponse}.
+ * marked by {@link markCloseAfterResponse} and its body was not read to the end (in report mode it was forwarded).
  *
  * @example
  * ```ts
@@ -83,7 +86,7 @@ export function markCloseAfterResponse(ex: Exchange): void {
  * ```
  */
 export function closeIfBodyUnread(ex: Exchange): void {
-  if (!ex.has(closeAfterResponseKey)) return
+  if (!ex.has(closeAfterResponseKey) || ex.request.body.readableEnded) return
   const socket = (ex.request.body as { socket?: Socket | null }).socket
   if (socket && !socket.destroyed) socket.destroySoon()
 }
