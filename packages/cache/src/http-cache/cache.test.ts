@@ -668,3 +668,36 @@ describe('bypass', () => {
     expect((await h.run({ headers: { 'x-no-cache': '1' } })).upstreamCalls).toBe(1)
   })
 })
+
+describe('telemetry', () => {
+  it('counts hits, misses and revalidations with bounded labels', async () => {
+    const counts: string[] = []
+    const telemetry = {
+      enabled: true,
+      decision: () => {},
+      count: (metric: string, _value: number, labels?: Record<string, string>) => {
+        counts.push(`${metric}:${labels?.result}:${labels?.cache}`)
+      },
+      observe: () => {},
+    }
+    const clock = createManualClock(Date.UTC(2026, 0, 1))
+    const pipeline = await createTestPipeline([cache({ store: new MemoryCacheStore({ clock }) })], {
+      clock,
+      telemetry,
+      upstream: (ex) =>
+        ex.request.headers['if-none-match']
+          ? reply(304, { date: formatHttpDate(clock.now()) }, null)
+          : reply(200, { date: formatHttpDate(clock.now()), etag: '"t"', 'cache-control': 'max-age=5' }),
+    })
+    open.push(pipeline)
+    await pipeline.run({ url: '/t' })
+    await pipeline.run({ url: '/t' })
+    clock.advance(10_000)
+    await pipeline.run({ url: '/t' })
+    expect(counts).toEqual([
+      'cache_requests:miss:gw',
+      'cache_requests:hit:gw',
+      'cache_requests:revalidated:gw',
+    ])
+  })
+})

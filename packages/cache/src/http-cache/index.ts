@@ -48,6 +48,7 @@ declare module '@gw/core' {
   }
 }
 
+type Outcome = 'hit' | 'stale' | 'revalidated' | 'miss' | 'bypass'
 type ForwardReason = 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale'
 
 interface Flight {
@@ -166,10 +167,23 @@ function createHandlers(
   const bypassHeaders = config.bypass.headers
   const upstreams = setup.has('upstreams') ? setup.need('upstreams') : undefined
   const flights = new Map<string, Flight>()
+  const telemetry = setup.telemetry
+  const route = setup.routeId ?? ''
+  const labels: Record<Outcome, Record<string, string>> = {
+    hit: { cache: name, route, result: 'hit' },
+    stale: { cache: name, route, result: 'stale' },
+    revalidated: { cache: name, route, result: 'revalidated' },
+    miss: { cache: name, route, result: 'miss' },
+    bypass: { cache: name, route, result: 'bypass' },
+  }
+  const record = (outcome: Outcome): void => {
+    if (telemetry.enabled) telemetry.count('cache_requests', 1, labels[outcome])
+  }
   const refreshing = new Set<string>()
 
   const onError = (what: string) => (error: unknown) => {
     log.warn({ err: error }, `cache store ${what} failed`)
+    if (telemetry.enabled) telemetry.count('cache_store_errors', 1, { cache: name, route, operation: what })
   }
 
   const safeSet = (entry: CacheEntry): MaybePromise<void> => {
@@ -241,7 +255,9 @@ function createHandlers(
     age: number,
     member: string,
     conditionals = true,
+    outcome: Outcome = age < entry.lifetime ? 'hit' : 'stale',
   ): Verdict => {
+    record(outcome)
     const headers: ResponseHeaders = {}
     const stored = entry.headers
     for (const field in stored) headers[field] = stored[field]!
@@ -478,7 +494,7 @@ function createHandlers(
     const updated = refreshed(entry, res, st.requestTime, ex.now())
     releaseBody(res)
     const member = `${name}; fwd=${st.fwd}; fwd-status=304; stored; ttl=${Math.floor((updated.lifetime - updated.initialAge) / 1000)}`
-    const verdict = serve(ex, updated, updated.initialAge, member, false)
+    const verdict = serve(ex, updated, updated.initialAge, member, false, 'revalidated')
     const done = safeSet(updated)
     return isPromise(done) ? done.then(() => verdict) : verdict
   }
@@ -492,6 +508,7 @@ function createHandlers(
     const st = ex.get(stateKey)
     if (st === undefined) return
     if (st === BYPASS) {
+      record('bypass')
       status(res, `${name}; fwd=bypass`)
       return
     }
@@ -501,6 +518,7 @@ function createHandlers(
         if (st.conditional) return store304(ex, st, entry, res)
         if (sameValidator(entry, res)) {
           const updated = refreshed(entry, res, st.requestTime, ex.now())
+          record('revalidated')
           status(res, `${name}; fwd=${st.fwd}; fwd-status=304`)
           const done = safeSet(updated)
           return isPromise(done) ? done.then(() => undefined) : undefined
@@ -523,6 +541,7 @@ function createHandlers(
         }
       }
     }
+    record(entry !== undefined && res.status === 304 ? 'revalidated' : 'miss')
     const directives = parseCacheControl(res.headers['cache-control'])
     const reason =
       method === 'HEAD'
