@@ -283,10 +283,6 @@ class ProxyUpstream implements ManagedUpstream {
       throw error
     }
     breaker?.record(ticket, response.status < 500)
-    const body = response.body as Readable
-    body.once('close', () => {
-      this.#pending--
-    })
     return response
   }
 
@@ -327,6 +323,7 @@ class ProxyUpstream implements ManagedUpstream {
     )
   }
 
+  /** The tries of one request; on success `#pending` is released when the response body closes. */
   async #attempts(ex: Exchange, options: ForwardOptions | undefined): Promise<GwResponse> {
     const request = ex.request
     const headers = buildUpstreamHeaders(request, peerAddress(request), ex.id, this.#forwarding)
@@ -429,6 +426,7 @@ class ProxyUpstream implements ManagedUpstream {
       }
       res.body.once('close', () => {
         target.inflight--
+        this.#pending--
       })
       const responseHeaders = prepareResponseHeaders(res.headers, this.#forwarding.via) as ResponseHeaders
       return { status, headers: responseHeaders, body: res.body }

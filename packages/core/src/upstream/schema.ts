@@ -44,7 +44,14 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
 
-/** One target of an upstream: a base URL and its relative weight. */
+/**
+ * One target of an upstream: a base URL and its relative weight.
+ *
+ * @example
+ * ```ts
+ * targetSchema.parse({ url: 'http://10.0.0.5:3001' }) // { url: 'http://10.0.0.5:3001', weight: 1 }
+ * ```
+ */
 export const targetSchema = z
   .object({
     url: httpUrl.describe('Base URL of the target, e.g. http://10.0.0.5:3001 (a path prefix is prepended).'),
@@ -58,7 +65,14 @@ export const targetSchema = z
   })
   .strict()
 
-/** Where a consistent-hash balancer reads its key from. */
+/**
+ * Where a consistent-hash balancer reads its key from.
+ *
+ * @example
+ * ```ts
+ * hashKeySchema.parse({ source: 'header', name: 'X-User' }) // { source: 'header', name: 'x-user' }
+ * ```
+ */
 export const hashKeySchema = z.discriminatedUnion('source', [
   z
     .object({
@@ -78,6 +92,11 @@ export const hashKeySchema = z.discriminatedUnion('source', [
  * nginx's smooth algorithm; `least-connections` picks the fewest in-flight requests (weight-scaled);
  * `p2c-ewma` compares two random targets by peak-EWMA latency times load; `consistent-hash` maps a request
  * key onto a ring (or a Maglev table) so that adding or removing a target moves about 1/N of the keys.
+ *
+ * @example
+ * ```ts
+ * balancerSchema.parse({ type: 'p2c-ewma' }) // { type: 'p2c-ewma', decay: 5000 }
+ * ```
  */
 export const balancerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('round-robin') }).strict(),
@@ -115,7 +134,14 @@ export const balancerSchema = z.discriminatedUnion('type', [
     .strict(),
 ])
 
-/** Active HTTP health checks of every target of an upstream. */
+/**
+ * Active HTTP health checks of every target of an upstream.
+ *
+ * @example
+ * ```ts
+ * healthCheckSchema.parse({ path: '/healthz', interval: '5s' }).unhealthyThreshold // 3
+ * ```
+ */
 export const healthCheckSchema = z
   .object({
     path: z.string().startsWith('/').default('/health').describe('Path probed on each target.'),
@@ -142,7 +168,14 @@ export const healthCheckSchema = z
   })
   .strict()
 
-/** Passive outlier detection: targets that fail in a row are ejected for a growing period. */
+/**
+ * Passive outlier detection: targets that fail in a row are ejected for a growing period.
+ *
+ * @example
+ * ```ts
+ * outlierDetectionSchema.parse({ consecutiveFailures: 3 }).baseEjectionTime // 30000
+ * ```
+ */
 export const outlierDetectionSchema = z
   .object({
     consecutiveFailures: z
@@ -164,7 +197,14 @@ export const outlierDetectionSchema = z
   })
   .strict()
 
-/** Upstream-wide circuit breaker over a rolling window of outcomes. */
+/**
+ * Upstream-wide circuit breaker over a rolling window of outcomes.
+ *
+ * @example
+ * ```ts
+ * circuitBreakerSchema.parse({ openDuration: '10s' }).openDuration // 10000
+ * ```
+ */
 export const circuitBreakerSchema = z
   .object({
     failureRate: z
@@ -192,13 +232,28 @@ export const circuitBreakerSchema = z
   })
   .strict()
 
-/** Retry conditions: transport failures by kind, or response statuses. */
+/**
+ * Retry conditions: transport failures by kind, or response statuses.
+ *
+ * @example
+ * ```ts
+ * retryOnSchema.parse('reset') // 'reset'
+ * retryOnSchema.parse(503) // 503
+ * ```
+ */
 export const retryOnSchema = z.union([
   z.enum(['connect-failure', 'reset', 'timeout']),
   z.number().int().min(500).max(599),
 ])
 
-/** Retry policy of an upstream; `retries` / `retryBackoff` remain as shorthands. */
+/**
+ * Retry policy of an upstream; `retries` / `retryBackoff` remain as shorthands.
+ *
+ * @example
+ * ```ts
+ * retrySchema.parse({ attempts: 2, perTryTimeout: '1s' }).budget // { ratio: 0.2, minPerSecond: 10 }
+ * ```
+ */
 export const retrySchema = z
   .object({
     attempts: z
@@ -239,7 +294,14 @@ export const retrySchema = z
   })
   .strict()
 
-/** DNS re-resolution of targets given by hostname. */
+/**
+ * DNS re-resolution of targets given by hostname.
+ *
+ * @example
+ * ```ts
+ * dnsSchema.parse({ refresh: '10s' }) // { refresh: 10000, family: 0 }
+ * ```
+ */
 export const dnsSchema = z
   .object({
     refresh: duration().default(30_000).describe('Interval between resolutions (A and AAAA).'),
@@ -253,6 +315,11 @@ export const dnsSchema = z
 /**
  * An upstream (service) gw forwards to: one target (`url`) or several (`targets`), a balancer, health checks,
  * outlier detection, a circuit breaker, a concurrency cap and retries.
+ *
+ * @example
+ * ```ts
+ * upstreamSchema.parse({ targets: [{ url: 'http://10.0.0.5:3001' }, { url: 'http://10.0.0.6:3001' }], retries: 2 })
+ * ```
  */
 export const upstreamSchema = z
   .object({

@@ -1,7 +1,14 @@
 import type { Exchange } from '../../exchange/exchange.js'
 import type { BalancedTarget, Balancer, BalancerDeps } from './types.js'
 
-/** Cost of a target without a latency sample that has requests in flight (Finagle's penalty). */
+/**
+ * Cost of a target without a latency sample that has requests in flight (Finagle's penalty).
+ *
+ * @example
+ * ```ts
+ * p2c.cost(newTargetWithInflight, now) >= UNMEASURED_PENALTY // true
+ * ```
+ */
 export const UNMEASURED_PENALTY = 1e9
 
 /**
