@@ -240,7 +240,9 @@ describe('metrics, access log and trace context through a real gateway', () => {
     const lines: string[] = []
     const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
     const { gw } = await stack(telemetry, lines)
-    const res = await fetch(`${gw.url}/api/users/1`, { headers: { 'x-role': 'admin' } })
+    const res = await fetch(`${gw.url}/api/users/1`, {
+      headers: { 'x-role': 'admin', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    })
     expect(res.status).toBe(403)
     await res.arrayBuffer()
     const parsed = await eventually(
@@ -250,6 +252,7 @@ describe('metrics, access log and trace context through a real gateway', () => {
     const decision = parsed.find((r) => r.msg === 'policy decision')
     expect(decision).toMatchObject({
       reqId: res.headers.get('x-request-id'),
+      traceId: '0af7651916cd43dd8448eb211c80319c',
       decision: { policy: 'deny-admin', rule: 'no-admins', outcome: 'deny', reason: 'role' },
     })
     expect(parsed.find((r) => r.msg === 'request completed')).toMatchObject({

@@ -10,6 +10,7 @@ import {
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { decisionsKey } from '../decisions.js'
 import { metricsErrors } from '../errors.js'
+import { traceContextKey } from '../trace-context/index.js'
 import { type Exposition, renderExposition } from './exposition.js'
 import { isLabelName, sanitizeMetricName } from './labels.js'
 import { RequestFamilies } from './request-series.js'
@@ -151,7 +152,11 @@ export class PrometheusTelemetry implements Telemetry {
     else list.push(record)
     const logMode = this.config.logDecisions
     if (logMode === 'all' || (logMode === 'deny' && record.outcome !== 'allow')) {
-      ex.log.info({ decision: record }, 'policy decision')
+      const traceId = ex.get(traceContextKey)?.traceId
+      ex.log.info(
+        traceId === undefined ? { decision: record } : { decision: record, traceId },
+        'policy decision',
+      )
     }
   }
 
