@@ -1,6 +1,7 @@
 import { createManualClock, createTestPipeline } from '@gw/core/testing'
 import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import { apiKey, hashApiKey } from '../api-key/index.js'
 import { jwt } from '../jwt/index.js'
@@ -64,5 +65,24 @@ describe('any-of', () => {
       createTestPipeline([anyOf({ policies: [{ policy: 'jwt', options: {} }, keyEntry] })]),
     ).rejects.toThrow("invalid options for policy 'jwt'")
     expect(() => anyOf({ policies: [jwtEntry] })).toThrow('at least two')
+  })
+
+  it('logs the alternative that failed, not the ones whose credential was absent', async () => {
+    const log = createRecordingLogger()
+    const p = await createTestPipeline([anyOf({ policies: [jwtEntry, keyEntry] })], {
+      clock: createManualClock(NOW),
+      log,
+    })
+    await p.run({ headers: { 'x-api-key': KEY } })
+    await p.run({ headers: { 'x-api-key': 'wrong' } })
+    await p.run()
+    const events = log.entries
+      .filter((e) => String(e.fields.event).startsWith('auth.'))
+      .map((e) => [e.fields.event, e.fields.policy, e.fields.reason ?? e.fields.subject])
+    expect(events).toEqual([
+      ['auth.success', 'api-key', 'partner'],
+      ['auth.failure', 'api-key', 'unknown-key'],
+      ['auth.failure', 'any-of', 'missing'],
+    ])
   })
 })

@@ -17,6 +17,7 @@ import { basic } from '../basic/index.js'
 import { authErrors } from '../errors.js'
 import { introspection } from '../introspection/index.js'
 import { jwt } from '../jwt/index.js'
+import { createAuditor, insideAnyOfKey } from '../shared/audit.js'
 import { type ANY_OF_POLICY_NAMES, anyOfSchema } from './schema.js'
 
 export { ANY_OF_POLICY_NAMES, type AnyOfOptions, anyOfChildSchema, anyOfSchema } from './schema.js'
@@ -68,8 +69,7 @@ export const anyOf = definePolicy({
       authErrors.missing.create('Send one of the accepted credentials', {
         headers: { 'www-authenticate': challenges.filter((c) => c !== undefined).join(', ') },
       })
-    const telemetry = setup.telemetry
-    const enforce = setup.mode === 'enforce'
+    const audit = createAuditor(setup, 'any-of', 'failures')
 
     const settle = (ex: Exchange, index: number, error: unknown, first: unknown): unknown => {
       if (!(error instanceof GatewayError)) return first ?? error
@@ -85,11 +85,10 @@ export const anyOf = definePolicy({
     }
 
     const giveUp = (ex: Exchange, first: unknown): never => {
-      const error = first ?? allMissing()
-      if (enforce && telemetry.enabled) {
-        const reason = error instanceof GatewayError ? error.code : 'error'
-        telemetry.decision(ex, { policy: 'any-of', outcome: 'deny', reason })
-      }
+      if (first !== undefined) throw first
+      const error = allMissing()
+      ex.set(insideAnyOfKey, false)
+      audit.failure(ex, 'missing', error.code)
       throw error
     }
 
@@ -114,7 +113,19 @@ export const anyOf = definePolicy({
     }
 
     return {
-      onRequest: (ex) => run(ex, 0, undefined),
+      onRequest(ex) {
+        ex.set(insideAnyOfKey, true)
+        let result: MaybePromise<Verdict>
+        try {
+          result = run(ex, 0, undefined)
+        } catch (error) {
+          ex.set(insideAnyOfKey, false)
+          throw error
+        }
+        if (result instanceof Promise) return result.finally(() => ex.set(insideAnyOfKey, false))
+        ex.set(insideAnyOfKey, false)
+        return result
+      },
       async close() {
         for (const child of [...children].reverse()) await child.close?.()
       },

@@ -1,4 +1,7 @@
-import type { Exchange, Principal, SetupContext } from '@gw/core'
+import { createStateKey, type Exchange, type Principal, type SetupContext } from '@gw/core'
+
+/** Set by `any-of` while it tries alternatives: an alternative whose credential is absent stays quiet. */
+export const insideAnyOfKey = createStateKey<boolean>('auth.any-of')
 
 /**
  * How much an auth policy writes to the log: every attempt, failures only, or nothing.
@@ -51,6 +54,7 @@ export function createAuditor(setup: SetupContext, policy: string, level: AuditL
       if (telemetry.enabled) telemetry.decision(ex, { policy, key: principal.subject, outcome: 'allow' })
     },
     failure(ex, reason, code, key) {
+      if (reason === 'missing' && ex.get(insideAnyOfKey) === true) return
       if (level !== 'off') {
         ex.log.warn(
           { event: 'auth.failure', policy, reason, code, key, route: ex.route.id, ip: ex.request.ip },
