@@ -66,7 +66,7 @@ describe('redis store through real gateways', () => {
     const first = await get(`${a.url}/bin`, host)
     expect(first.body.equals(payload)).toBe(true)
     const key = `${prefix}e:{shared.test/bin}`
-    for (let i = 0; i < 100 && (await redis.exists(key)) === 0; i++)
+    for (let i = 0; i < 500 && (await redis.exists(key)) === 0; i++)
       await new Promise((r) => setTimeout(r, 10))
     const fromB = await get(`${b.url}/bin`, host)
     expect(fromB.body.equals(payload)).toBe(true)
