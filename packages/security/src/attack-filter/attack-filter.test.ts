@@ -84,6 +84,18 @@ describe('attack engine', () => {
     expect(engine.scanArg(value, 'query:q', true)).toBeUndefined()
   })
 
+  it('caches only clean results: a repeated value is still caught after a clean one', () => {
+    const e = createAttackEngine({ paranoia: 1 })
+    expect(e.scanArg('/api/items', 'path', false)).toBeUndefined()
+    expect(e.scanArg('/api/items', 'path', false)).toBeUndefined()
+    expect(e.scanArg("' or 1=1--", 'query:q', true)?.rule.id).toBe('sqli-tautology')
+    expect(e.scanArg("' or 1=1--", 'query:q', true)?.rule.id).toBe('sqli-tautology')
+    expect(e.scanArg('a+b', 'query:q', false)).toBeUndefined()
+    expect(e.scanArg('%27+or+1%3D1--', 'query:q', true)?.rule.id).toBe('sqli-tautology')
+    expect(e.scanUserAgent('sqlmap/1.7')?.rule.id).toBe('scanner-user-agent')
+    expect(e.scanUserAgent('sqlmap/1.7')?.rule.id).toBe('scanner-user-agent')
+  })
+
   it('skips rules listed in disabledRules and rejects unknown ids', () => {
     const relaxed = createAttackEngine({
       paranoia: 1,

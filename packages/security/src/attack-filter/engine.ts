@@ -48,10 +48,29 @@ export interface AttackEngine {
 }
 
 const SAFE = /^[\w\-.,~]*$/
+const CACHE_MAX_ENTRIES = 2048
+const CACHE_MAX_LENGTH = 256
+
+/**
+ * Raw values already found clean (paths, user agents and referers repeat a lot): bounded by entry count and value
+ * length, cleared when full. Only negative results are cached, so a hit can never hide a match.
+ */
+class CleanCache {
+  readonly #seen = new Set<string>()
+  has(raw: string): boolean {
+    return raw.length <= CACHE_MAX_LENGTH && this.#seen.has(raw)
+  }
+  add(raw: string): void {
+    if (raw.length > CACHE_MAX_LENGTH) return
+    if (this.#seen.size >= CACHE_MAX_ENTRIES) this.#seen.clear()
+    this.#seen.add(raw)
+  }
+}
 
 /**
  * Compiles the rule set for a paranoia level into one alternation per target (one regex execution per value),
- * skipping values made only of letters, digits and `-._,~`.
+ * skipping values made only of letters, digits and `-._,~` and values already found clean (a bounded cache of
+ * negative results: a repeated path or user agent costs one Set lookup).
  *
  * @example
  * ```ts
@@ -73,6 +92,11 @@ export function createAttackEngine(options: AttackEngineOptions): AttackEngine {
   const headers = compile(active, 'headers')
   const ua = compile(active, 'user-agent')
 
+  const cleanArgs = new CleanCache()
+  const cleanForm = new CleanCache()
+  const cleanHeaders = new CleanCache()
+  const cleanAgents = new CleanCache()
+
   const run = (set: CompiledSet, text: string, location: string): AttackMatch | undefined => {
     if (set.regex === undefined) return undefined
     const m = set.regex.exec(text)
@@ -86,20 +110,28 @@ export function createAttackEngine(options: AttackEngineOptions): AttackEngine {
     rules: checkControl ? [...active, NULL_BYTE_RULE] : active,
     scanArg(raw, location, formEncoded) {
       if (SAFE.test(raw)) return undefined
+      const cache = formEncoded ? cleanForm : cleanArgs
+      if (cache.has(raw)) return undefined
       if (checkControl && hasControlBytes(raw, rounds))
         return { rule: NULL_BYTE_RULE, location, sample: JSON.stringify(raw.slice(0, 118)) }
-      return run(args, normalize(raw, formEncoded, rounds), location)
+      const hit = run(args, normalize(raw, formEncoded, rounds), location)
+      if (hit === undefined) cache.add(raw)
+      return hit
     },
     scanHeader(raw, location) {
-      if (SAFE.test(raw)) return undefined
-      return run(headers, normalize(raw, false, rounds), location)
+      if (SAFE.test(raw) || cleanHeaders.has(raw)) return undefined
+      const hit = run(headers, normalize(raw, false, rounds), location)
+      if (hit === undefined) cleanHeaders.add(raw)
+      return hit
     },
     scanUserAgent(raw) {
+      if (cleanAgents.has(raw)) return undefined
       const text = normalize(raw, false, rounds)
-      return (
+      const hit =
         run(ua, text, 'header:user-agent') ??
         (SAFE.test(raw) ? undefined : run(headers, text, 'header:user-agent'))
-      )
+      if (hit === undefined) cleanAgents.add(raw)
+      return hit
     },
   }
 }
