@@ -346,7 +346,7 @@ function createHandlers(
         maxAge === undefined &&
         minFresh === undefined &&
         !onlyIfCached &&
-        refreshInBackground(ex, entry)
+        refreshInBackground(ex, st, entry)
       )
         return serve(ex, entry, age, hitMember(entry, age, 'stale-while-revalidate'))
     }
@@ -364,7 +364,7 @@ function createHandlers(
     return
   }
 
-  const refreshInBackground = (ex: Exchange, entry: CacheEntry): boolean => {
+  const refreshInBackground = (ex: Exchange, st: RequestState, entry: CacheEntry): boolean => {
     const upstreamName = ex.route.upstream
     const upstream =
       upstreams !== undefined && upstreamName !== undefined ? upstreams[upstreamName] : undefined
@@ -414,7 +414,14 @@ function createHandlers(
       }
       const reqHeaders = ex.request.headers
       const directives = parseCacheControl(res.headers['cache-control'])
-      const reason = notStorable(res.status, {}, directives, res.headers, false, false)
+      const reason = notStorable(
+        res.status,
+        {},
+        directives,
+        res.headers,
+        st.authenticated,
+        st.canStorePrivate,
+      )
       if (reason !== undefined || res.status >= 500) {
         releaseBody(res)
         if (res.status < 500) await safeDelete(entry.key)
@@ -423,6 +430,8 @@ function createHandlers(
       const body = await readLimited(res.body, maxEntrySize)
       if (body === undefined) return
       const vary = varyPairs(res.headers.vary, reqHeaders)
+      const headers = storedHeaders(res.headers, responseTime, settings)
+      withLength(headers, res.status, body)
       await safeSet(
         buildEntry(
           {
@@ -430,7 +439,7 @@ function createHandlers(
             parts: entry.parts,
             vary,
             status: res.status,
-            headers: storedHeaders(res.headers, responseTime, settings),
+            headers,
             body,
             requestTime,
             responseTime,
@@ -529,7 +538,7 @@ function createHandlers(
         const age = entry.initialAge + Math.max(0, now - entry.responseTime)
         const requestWindow = deltaSeconds(st.directives, 'stale-if-error') ?? -1
         const window = Math.max(entry.staleIfError, requestWindow * 1000)
-        if (age - entry.lifetime <= window) {
+        if (window > 0 && age - entry.lifetime <= window) {
           releaseBody(res)
           return serve(
             ex,
