@@ -1,10 +1,11 @@
 import { once } from 'node:events'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { createGateway, definePolicy, type Gateway, type Outcome, respond } from '../src/index.js'
+import { startFakeUpstream } from '../src/testing/index.js'
 
 interface EchoServer {
   url: string
@@ -195,6 +196,43 @@ describe('WebSocket proxying', () => {
     expect((down as { status: number }).status).toBe(502)
     const missing = await connect(`${ws}/nowhere`).catch((e: { status: number }) => e)
     expect((missing as { status: number }).status).toBe(404)
+  })
+
+  it('serves other upgrade protocols (h2c) as plain HTTP, with the Upgrade header stripped', async () => {
+    const echo = await startFakeUpstream()
+    const plain = await createGateway({
+      server: { host: '127.0.0.1', port: 0 },
+      upstreams: { up: { url: echo.url } },
+      routes: [{ path: '/*', upstream: 'up' }],
+    })
+    gateways.push(plain)
+    await plain.listen()
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${plain.url}/h2c?x=1`, {
+        headers: {
+          connection: 'Upgrade, HTTP2-Settings',
+          upgrade: 'h2c',
+          'http2-settings': 'AAMAAABkAAQAAP__',
+        },
+        agent: false,
+      })
+      req.once('response', (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => {
+          body += c
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.once('error', reject)
+      req.end()
+    })
+    await echo.close()
+    expect(answer.status).toBe(200)
+    const echoed = JSON.parse(answer.body) as { url: string; headers: Record<string, string> }
+    expect(echoed.url).toBe('/h2c?x=1')
+    expect(echoed.headers.upgrade).toBeUndefined()
+    expect(echoed.headers['http2-settings']).toBeUndefined()
   })
 
   it('serves an upgrade request as plain HTTP on a route with websocket: false', async () => {
