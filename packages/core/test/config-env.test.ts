@@ -32,6 +32,13 @@ describe('substituteEnv', () => {
     )
   })
 
+  it('keeps dotted policy templates verbatim and substitutes variables beside them', () => {
+    expect(substituteEnv('${request.id}/${principal.sub:-anon}/${REGION:-eu}', {})).toBe(
+      '${request.id}/${principal.sub:-anon}/eu',
+    )
+    expect(expandEnv('${route.params.id}', {}).whole).toBe(false)
+  })
+
   it('throws GW_ERR_CONFIG naming the unset variable and its line', () => {
     const error = thrown(() =>
       substituteEnv('a: 1\nb: ${PRESENT}\nurl: ${USERS_SERVICE_URL}\n', { PRESENT: 'x' }),

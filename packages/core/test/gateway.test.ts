@@ -308,6 +308,33 @@ describe('gateway: onComplete and client aborts over real sockets', () => {
   })
 })
 
+describe('gateway: outcome byte counts', () => {
+  it('reports the bytes written for a proxied, streamed response', async () => {
+    const body = 'x'.repeat(5000)
+    const upstream = await startFakeUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.end(body)
+    })
+    const sent: number[] = []
+    const recorder = definePolicy({
+      name: 'recorder',
+      stage: 'observe',
+      schema: z.object({}),
+      create: () => ({ onComplete: (_ex, outcome) => sent.push(outcome.bytesSent) }),
+    })
+    const gw = await start({
+      upstreams: { up: { url: upstream.url } },
+      policies: [recorder()],
+      routes: [{ path: '/*', upstream: 'up' }],
+    })
+    expect(await (await fetch(`${gw.url}/a`)).text()).toBe(body)
+    await waitFor(() => sent.length === 1)
+    expect(sent[0]).toBeGreaterThan(body.length)
+    expect(sent[0]).toBeLessThan(body.length + 1024)
+    await upstream.close()
+  })
+})
+
 describe('gateway: graceful shutdown', () => {
   it('finishes in-flight requests, reports not-ready while draining and refuses new connections', async () => {
     const upstream = await startFakeUpstream(async (_req, res) => {

@@ -23,11 +23,14 @@ export interface EnvExpansion {
 }
 
 const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/
+/** `${request.id}`, `${principal.sub:-anon}`: dotted names are policy templates, never environment variables. */
+const POLICY_TEMPLATE = /^[A-Za-z_]\w*(?:\.[\w-]+)+(?::-[\s\S]*)?$/
 
 /**
  * Expands `${VAR}` and `${VAR:-default}` in a string and reports problems instead of throwing.
  * `${VAR:-default}` uses the default when VAR is unset or empty; `$${` is a literal `${`; a `$` not followed
- * by `{` is kept as is. Defaults are literal text (no nesting) and end at the first `}`.
+ * by `{` is kept as is. Dotted references (`${request.id}`, `${principal.sub}`) are policy templates, not
+ * variables (environment names have no dots), and are kept verbatim. Defaults are literal text (no nesting) and end at the first `}`.
  *
  * @example
  * ```ts
@@ -73,9 +76,14 @@ export function expandEnv(text: string, env: EnvSource): EnvExpansion {
       literal = true
       break
     }
-    references++
     const inner = text.slice(dollar + 2, close)
     i = close + 1
+    if (POLICY_TEMPLATE.test(inner)) {
+      value += '${' + inner + '}'
+      literal = true
+      continue
+    }
+    references++
     const match = REFERENCE.exec(inner)
     if (!match) {
       problems.push({

@@ -214,11 +214,14 @@ function entryBranch(definition: PolicyDefinition, target: Target) {
 }
 
 function optionsOf(definition: PolicyDefinition) {
-  return z.unknown().superRefine((value, ctx) => {
-    const result = definition.schema.safeParse(value ?? {}, { error: configErrorMap })
-    if (result.success) return
-    for (const issue of result.error.issues) ctx.addIssue({ ...issue })
-  })
+  return z
+    .unknown()
+    .default({})
+    .superRefine((value, ctx) => {
+      const result = definition.schema.safeParse(value ?? {}, { error: configErrorMap })
+      if (result.success) return
+      for (const issue of result.error.issues) ctx.addIssue({ ...issue })
+    })
 }
 
 function checkReferences(value: unknown, ctx: z.RefinementCtx<unknown>): void {

@@ -23,6 +23,7 @@ export {
   loadConfigFile,
   parseConfig,
 } from './load.js'
+export { injectOptionsTable, renderOptionsTable } from './options-table.js'
 export { createPolicyRegistry, isPolicyLike, type PolicyLike, type PolicyRegistry } from './registry.js'
 export {
   DEFAULT_ROUTE_METHODS,

@@ -119,6 +119,11 @@ export class Exchange {
    * (with a matching Content-Length) instead of the stream.
    */
   bufferedBody: Buffer | undefined = undefined
+  /**
+   * Set to end the client connection after this response (`Connection: close`), e.g. when a request body was
+   * refused part-way and the rest will not be read.
+   */
+  closeConnection = false
 
   /** @internal Number of policies entered by the runner. */
   _entered = 0

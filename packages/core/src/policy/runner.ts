@@ -216,8 +216,13 @@ export function buildOutcome(
 /** Releases a response body that will not be sent (frees the upstream connection). */
 export function discardBody(res: GwResponse): void {
   const body = res.body
-  if (body instanceof Readable && !body.destroyed) body.destroy()
+  if (body instanceof Readable && !body.destroyed) {
+    body.on('error', ignore)
+    body.destroy()
+  }
 }
+
+function ignore(): void {}
 
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'

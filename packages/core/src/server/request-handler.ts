@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { pipeline } from 'node:stream'
 import type { Clock } from '../clock.js'
 import type { ServerConfig } from '../config/schema.js'
@@ -54,7 +55,7 @@ interface TrackedResponse extends ServerResponse {
   [kExchange]: Exchange
   [kChain]: CompiledChain
   [kRuntime]: HandlerRuntime
-  [kSent]: { status: number; bytesBefore: number } | undefined
+  [kSent]: { status: number; socket: Socket | null; bytesBefore: number } | undefined
 }
 
 /**
@@ -160,7 +161,7 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   const rt = res[kRuntime]
   const headers = response.headers
   headers[rt.config.requestIdHeader] = ex.id
-  if (rt.state.draining) headers.connection = 'close'
+  if (rt.state.draining || ex.closeConnection) headers.connection = 'close'
   try {
     res.writeHead(response.status, headers)
   } catch (error) {
@@ -173,11 +174,11 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
     )
     fallback.headers[rt.config.requestIdHeader] = ex.id
     res.writeHead(fallback.status, fallback.headers)
-    res[kSent] = { status: fallback.status, bytesBefore: res.socket?.bytesWritten ?? 0 }
+    res[kSent] = sentMark(res, fallback.status)
     res.end(fallback.body as string)
     return
   }
-  res[kSent] = { status: response.status, bytesBefore: res.socket?.bytesWritten ?? 0 }
+  res[kSent] = sentMark(res, response.status)
   const body = response.body
   if (body === null) res.end()
   else if (typeof body === 'string' || body instanceof Uint8Array) res.end(body)
@@ -187,6 +188,12 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
         ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
     })
   }
+}
+
+/** The socket is kept: node detaches it from the response before 'close', and its byte count is still needed. */
+function sentMark(res: ServerResponse, status: number): TrackedResponse[typeof kSent] {
+  const socket = res.socket
+  return { status, socket, bytesBefore: socket?.bytesWritten ?? 0 }
 }
 
 function onResponseClose(this: TrackedResponse): void {
@@ -203,8 +210,7 @@ function finish(res: TrackedResponse, status: number, aborted: boolean): void {
   const chain = res[kChain]
   const rt = res[kRuntime]
   const sent = res[kSent]
-  const bytes =
-    sent === undefined ? 0 : Math.max(0, (res.socket?.bytesWritten ?? sent.bytesBefore) - sent.bytesBefore)
+  const bytes = sent?.socket ? Math.max(0, sent.socket.bytesWritten - sent.bytesBefore) : 0
   completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
   if (aborted)
     ex.log.info(
