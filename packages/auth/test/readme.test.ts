@@ -27,7 +27,7 @@ const tables = {
 
 describe('README options tables', () => {
   it('match the zod schemas (regenerate with pnpm --filter @gw/auth docs)', async () => {
-    const generator = new URL('../../core/src/config/options-table.ts', import.meta.url).href
+    const generator = '@gw/core/config'
     const { renderOptionsTable, injectOptionsTable } = (await import(generator)) as OptionsTableModule
     const current = readFileSync(README, 'utf8')
     let expected = current

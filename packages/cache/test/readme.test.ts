@@ -8,7 +8,7 @@ interface OptionsTableModule {
   renderOptionsTable(schema: unknown): string
   injectOptionsTable(markdown: string, name: string, table: string): string
 }
-const generator = new URL('../../core/src/config/options-table.ts', import.meta.url).href
+const generator = '@gw/core/config'
 const { injectOptionsTable, renderOptionsTable } = (await import(generator)) as OptionsTableModule
 const README = new URL('../README.md', import.meta.url)
 const tables = { cache: cacheSchema, 'cache-purge': cachePurgeSchema }

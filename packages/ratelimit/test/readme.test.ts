@@ -9,7 +9,7 @@ interface OptionsTable {
 }
 
 const README = new URL('../README.md', import.meta.url)
-const OPTIONS_TABLE = new URL('../../core/src/config/options-table.ts', import.meta.url).href
+const OPTIONS_TABLE = '@gw/core/config'
 
 describe('README options tables', () => {
   it('match the zod schemas (regenerate with UPDATE_README=1 npx vitest run test/readme.test.ts)', async () => {

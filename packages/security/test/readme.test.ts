@@ -8,9 +8,8 @@ interface OptionsTable {
   injectOptionsTable(markdown: string, name: string, table: string): string
 }
 
-// The generator lives in @gw/core's sources (not exported from its dist); loaded by path so that tsc's rootDir
-// stays this package.
-const generator = new URL('../../core/src/config/options-table.ts', import.meta.url).href
+// The generator is exported by @gw/core/config.
+const generator = '@gw/core/config'
 const README = new URL('../README.md', import.meta.url)
 
 describe('README', () => {

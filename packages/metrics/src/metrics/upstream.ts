@@ -1,4 +1,11 @@
-import { createUpstream, type Exchange, type GwResponse, type Upstream, type UpstreamInput } from '@gw/core'
+import {
+  createUpstream,
+  type Exchange,
+  type ForwardOptions,
+  type GwResponse,
+  type Upstream,
+  type UpstreamInput,
+} from '@gw/core'
 
 /** What `createUpstream` needs besides the config: logger, Via pseudonym, trusted proxies, request id header. */
 export type UpstreamDeps = Parameters<typeof createUpstream>[2]
@@ -31,11 +38,12 @@ export function instrumentUpstream(
     status_class,
   }))
   const failed: UpstreamLabels = { upstream: upstream.name, target, status_class: 'error' }
+  const upgrade = upstream.upgrade
   return {
     name: upstream.name,
-    forward(ex: Exchange): Promise<GwResponse> {
+    forward(ex: Exchange, forwardOptions?: ForwardOptions): Promise<GwResponse> {
       const start = ex.now()
-      return upstream.forward(ex).then(
+      return upstream.forward(ex, forwardOptions).then(
         (res) => {
           histogram.observe(byClass[statusClassIndex(res.status)]!, (ex.now() - start) / 1000)
           return res
@@ -46,6 +54,7 @@ export function instrumentUpstream(
         },
       )
     },
+    ...(upgrade === undefined ? {} : { upgrade: (ex: Exchange) => upgrade.call(upstream, ex) }),
     close: () => upstream.close(),
   }
 }
@@ -67,7 +76,7 @@ export function instrumentUpstreams(
   const out: Record<string, Upstream> = {}
   for (const [name, config] of Object.entries(configs)) {
     out[name] = instrumentUpstream(createUpstream(name, config, deps), telemetry, {
-      target: new URL(config.url).origin,
+      target: typeof config.url === 'string' ? new URL(config.url).origin : name,
     })
   }
   return out
