@@ -1,9 +1,7 @@
-import { request as httpRequest } from 'node:http'
 import { startFakeUpstream } from '@gw/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CentralizedGateway, startCentralizedGateway } from '../src/gateway.js'
-
-const QUIET = { LOG_LEVEL: 'silent' }
+import { rawRequest, testEnv, WITH_KEY } from './helpers/http.js'
 
 interface Reply {
   status: number
@@ -11,13 +9,22 @@ interface Reply {
   body: Record<string, unknown>
 }
 
-async function call(base: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<Reply> {
-  const { json, ...rest } = init
+/** fetch with the demo API key (unless `key: false`), JSON in and out. */
+async function call(
+  base: string,
+  path: string,
+  init: RequestInit & { json?: unknown; key?: boolean } = {},
+): Promise<Reply> {
+  const { json, key = true, ...rest } = init
+  const headers = {
+    ...(key ? WITH_KEY : {}),
+    ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(rest.headers as Record<string, string> | undefined),
+  }
   const res = await fetch(base + path, {
     ...rest,
-    ...(json === undefined
-      ? {}
-      : { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers } }),
+    headers,
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
   })
   const text = await res.text()
   return {
@@ -27,31 +34,12 @@ async function call(base: string, path: string, init: RequestInit & { json?: unk
   }
 }
 
-/** A raw node:http request, for methods fetch refuses to send (TRACE). */
-function rawRequest(
-  url: string,
-  method: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        body += chunk
-      })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 describe('centralized gateway, end to end', () => {
   let app: CentralizedGateway
   let base: string
 
   beforeAll(async () => {
-    app = await startCentralizedGateway({ env: QUIET, port: 0, host: '127.0.0.1' })
+    app = await startCentralizedGateway({ env: await testEnv(), port: 0, host: '127.0.0.1' })
     base = app.url
   })
   afterAll(async () => {
@@ -281,7 +269,7 @@ describe('centralized gateway, end to end', () => {
     })
 
     it('a method no route serves on a known path is a 405 with Allow', async () => {
-      const res = await rawRequest(`${base}/api/users`, 'TRACE')
+      const res = await rawRequest(`${base}/api/users`, 'TRACE', WITH_KEY)
       expect(res.status).toBe(405)
       expect(res.headers['content-type']).toBe('application/problem+json')
       const allow = String(res.headers.allow).split(', ')
@@ -304,7 +292,7 @@ describe('service URLs from the environment', () => {
   it('forwards to USERS_SERVICE_URL instead of starting the demo users service', async () => {
     const external = await startFakeUpstream()
     const app = await startCentralizedGateway({
-      env: { ...QUIET, USERS_SERVICE_URL: external.url },
+      env: await testEnv({ USERS_SERVICE_URL: external.url }),
       port: 0,
       host: '127.0.0.1',
     })
@@ -316,6 +304,8 @@ describe('service URLs from the environment', () => {
       expect(external.requests).toHaveLength(1)
       expect(external.requests[0]).toMatchObject({ method: 'GET', url: '/users/42?expand=orders' })
       expect(external.requests[0]!.headers['x-request-id']).toBe('ext-1')
+      // The API key authenticated the request and was removed before forwarding (stripCredential).
+      expect(external.requests[0]!.headers['x-api-key']).toBeUndefined()
       const products = await call(app.url, '/api/products/1')
       expect(products.status).toBe(200)
     } finally {
@@ -327,19 +317,23 @@ describe('service URLs from the environment', () => {
 
 describe('lifecycle', () => {
   it('close() stops the gateway and the demo services, and is idempotent', async () => {
-    const app = await startCentralizedGateway({ env: QUIET, port: 0, host: '127.0.0.1' })
+    const env = await testEnv()
+    const app = await startCentralizedGateway({ env, port: 0, host: '127.0.0.1' })
     expect((await call(app.url, '/api/users/1')).status).toBe(200)
+    const metricsUrl = `http://127.0.0.1:${env.PROMETHEUS_PORT}/metrics`
+    expect((await fetch(metricsUrl)).status).toBe(200)
     expect(app.gateway.ready).toBe(true)
     await Promise.all([app.close(), app.close()])
     await app.close()
     expect(app.gateway.ready).toBe(false)
     await expect(fetch(`${app.url}/health`)).rejects.toThrow()
+    await expect(fetch(metricsUrl)).rejects.toThrow()
     await expect(fetch(`${app.services.users.url}/users`)).rejects.toThrow()
     await expect(fetch(`${app.services.orders.url}/orders`)).rejects.toThrow()
   })
 
   it('refuses to start with an invalid PORT or LOG_LEVEL', async () => {
-    await expect(startCentralizedGateway({ env: { ...QUIET, PORT: 'eighty' } })).rejects.toMatchObject({
+    await expect(startCentralizedGateway({ env: await testEnv({ PORT: 'eighty' }) })).rejects.toMatchObject({
       code: 'GW_ERR_CONFIG',
       message: expect.stringContaining('server.port'),
     })

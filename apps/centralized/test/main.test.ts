@@ -49,8 +49,24 @@ describe('node dist/main.js', () => {
       existsSync(MAIN),
       `${MAIN} is missing: build the app first (pnpm --filter @gw/app-centralized build)`,
     ).toBe(true)
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }
-    for (const name of ['USERS_SERVICE_URL', 'PRODUCTS_SERVICE_URL', 'ORDERS_SERVICE_URL']) delete env[name]
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      PROMETHEUS_PORT: '0',
+    }
+    for (const name of [
+      'USERS_SERVICE_URL',
+      'PRODUCTS_SERVICE_URL',
+      'ORDERS_SERVICE_URL',
+      'API_KEY_HEADER',
+      'JWT_SECRET',
+      'REDIS_HOST',
+      'METRICS_ENABLED',
+    ]) {
+      delete env[name]
+    }
     const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     child = proc
     let stdout = ''
@@ -66,18 +82,28 @@ describe('node dist/main.js', () => {
     )
 
     const [, base] = await waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, () => stdout + stderr, proc)
-    expect(stdout).toContain(`curl ${base}/api/products`)
+    expect(stdout).toContain('demo key: gw_demo_centralized_key')
+    expect(stdout).toContain(`curl -H 'x-api-key: gw_demo_centralized_key' ${base}/api/products`)
+    expect(stdout).toContain(`curl -i ${base}/api/products`)
     expect(stdout).toMatch(/users\s+http:\/\/127\.0\.0\.1:\d+\s+\(bundled demo service\)/)
     expect(stdout).toMatch(/orders\s+http:\/\/127\.0\.0\.1:\d+\s+\(bundled demo service\)/)
     // pino JSON lines go to stdout too
     expect(stdout).toMatch(/"msg":"gateway listening"/)
+    const [, metricsUrl] =
+      /"url":"(http:\/\/[^"]+\/metrics)","msg":"metrics listener started"/.exec(stdout) ?? []
+    expect(metricsUrl).toBeDefined()
 
     const health = await fetch(`${base}/health`)
     expect(health.status).toBe(200)
     expect(await health.json()).toMatchObject({ status: 'healthy' })
-    const products = await fetch(`${base}/api/products/1`)
+    expect((await fetch(`${base}/api/products/1`)).status).toBe(401)
+    const products = await fetch(`${base}/api/products/1`, {
+      headers: { 'x-api-key': 'gw_demo_centralized_key' },
+    })
     expect(products.status).toBe(200)
     expect(await products.json()).toMatchObject({ id: 1 })
+    const scrape = await fetch(metricsUrl!.replace('0.0.0.0', '127.0.0.1'))
+    expect(await scrape.text()).toMatch(/gw_requests_total\{route="products",method="GET",status_class="2xx"/)
 
     proc.kill('SIGTERM')
     const { code, signal } = await exited
@@ -87,7 +113,12 @@ describe('node dist/main.js', () => {
   })
 
   it('exits 1 with a readable message when the configuration is invalid', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: 'not-a-port', LOG_LEVEL: 'silent' }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: 'not-a-port',
+      LOG_LEVEL: 'silent',
+      PROMETHEUS_PORT: '0',
+    }
     const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     child = proc
     let stderr = ''

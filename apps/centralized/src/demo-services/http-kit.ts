@@ -163,6 +163,7 @@ export function getByIdRoute<T extends { id: number }>(
   pattern: string,
   items: readonly T[],
   noun: string,
+  headers: Record<string, string> = {},
 ): DemoRoute {
   return {
     method: 'GET',
@@ -171,7 +172,7 @@ export function getByIdRoute<T extends { id: number }>(
       const id = parseId(params.id)
       const item = items.find((candidate) => candidate.id === id)
       if (item === undefined) return sendProblem(res, 404, `${noun} ${params.id} not found`)
-      sendJson(res, 200, item)
+      sendJson(res, 200, item, headers)
     },
   }
 }

@@ -31,6 +31,12 @@ function seedProducts(): Product[] {
 }
 
 /**
+ * Product reads are the same for every caller: `public` lets a shared cache (the gateway's, behind
+ * authentication) store them; their lifetime is left to the cache (CACHE_TTL_SECONDS at the gateway).
+ */
+const PUBLIC = { 'cache-control': 'public' }
+
+/**
  * The products service's routes over a fresh in-memory store:
  * - `GET /products` (`?category=`, `?limit=`, `?offset=`)
  * - `GET /products/:id` (404 problem when unknown)
@@ -46,10 +52,10 @@ export function productsRoutes(): DemoRoute[] {
       handle({ res, query }) {
         const category = query.get('category')
         const matching = category === null ? products : products.filter((p) => p.category === category)
-        sendJson(res, 200, paginate(matching, query))
+        sendJson(res, 200, paginate(matching, query), PUBLIC)
       },
     },
-    getByIdRoute('/products/:id', products, 'Product'),
+    getByIdRoute('/products/:id', products, 'Product', PUBLIC),
     {
       method: 'POST',
       pattern: '/products',
