@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { pipeline } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError } from '../errors.js'
@@ -50,12 +50,21 @@ const kExchange = Symbol('gw.exchange')
 const kChain = Symbol('gw.chain')
 const kRuntime = Symbol('gw.runtime')
 const kSent = Symbol('gw.sent')
+const kBody = Symbol('gw.body')
+const kResponse = Symbol('gw.response')
+
+interface StreamedBody extends Readable {
+  [kResponse]: TrackedResponse
+}
+
+function ignore(): void {}
 
 interface TrackedResponse extends ServerResponse {
   [kExchange]: Exchange
   [kChain]: CompiledChain
   [kRuntime]: HandlerRuntime
   [kSent]: { status: number; socket: Socket | null; bytesBefore: number } | undefined
+  [kBody]: StreamedBody | undefined
 }
 
 /**
@@ -135,6 +144,7 @@ export function createRequestHandler(
     tracked[kChain] = chain
     tracked[kRuntime] = rt
     tracked[kSent] = undefined
+    tracked[kBody] = undefined
     res.once('close', onResponseClose)
 
     if (early !== undefined) {
@@ -183,11 +193,25 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   if (body === null) res.end()
   else if (typeof body === 'string' || body instanceof Uint8Array) res.end(body)
   else {
-    pipeline(body, res, (error) => {
-      if (error && !ex.aborted)
-        ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
-    })
+    const streamed = body as StreamedBody
+    streamed[kResponse] = res
+    res[kBody] = streamed
+    streamed.once('error', onBodyError)
+    streamed.pipe(res)
   }
+}
+
+/**
+ * `pipe` rather than `stream.pipeline`: on Node 20 pipeline allocates an AbortController and an error per call
+ * (about 12 % of proxy CPU in profiles). Errors and client aborts are wired by hand instead: an upstream body
+ * error destroys the client response; a client abort destroys the upstream body (see onResponseClose).
+ */
+function onBodyError(this: StreamedBody, error: Error): void {
+  const res = this[kResponse]
+  const ex = res[kExchange]
+  if (!ex.aborted)
+    ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
+  res.destroy(error)
 }
 
 /** The socket is kept: node detaches it from the response before 'close', and its byte count is still needed. */
@@ -199,7 +223,15 @@ function sentMark(res: ServerResponse, status: number): TrackedResponse[typeof k
 function onResponseClose(this: TrackedResponse): void {
   const aborted = !this.writableFinished
   const ex = this[kExchange]
-  if (aborted) ex.abort()
+  if (aborted) {
+    ex.abort()
+    const body = this[kBody]
+    if (body !== undefined && !body.destroyed) {
+      body.unpipe(this)
+      body.on('error', ignore)
+      body.destroy()
+    }
+  }
   const sent = this[kSent]
   if (sent !== undefined) finish(this, sent.status, aborted)
 }

@@ -21,6 +21,22 @@ function recorder() {
 }
 
 describe('rate-limit policy', () => {
+  it('lists every entry in RateLimit and RateLimit-Policy when two rate-limit entries apply', async () => {
+    const pipeline = await createTestPipeline([
+      rateLimit({ limits: [{ name: 'per-ip', limit: 5, window: '1m' }] }),
+      rateLimit({
+        limits: [{ name: 'per-client', limit: 2, window: '1m', key: 'header', header: 'x-client' }],
+      }),
+    ])
+    const res = await pipeline.run({ ip: '10.0.0.9', headers: { 'x-client': 'c1' } })
+    expect(res.status).toBe(200)
+    expect(String(res.headers['ratelimit-policy'])).toBe('"per-client";q=2;w=60, "per-ip";q=5;w=60')
+    expect(parseList(String(res.headers.ratelimit))).toEqual([
+      { value: 'per-client', params: { r: 1, t: 60 } },
+      { value: 'per-ip', params: { r: 4, t: 60 } },
+    ])
+  })
+
   it('admits the limit, then answers 429 problem+json with Retry-After and RateLimit headers', async () => {
     const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 0))
     const pipeline = await createTestPipeline([rateLimit({ limit: 3, window: '1m' })], { clock })

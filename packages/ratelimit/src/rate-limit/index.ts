@@ -38,7 +38,10 @@ interface Applied {
   readonly outcomes: LimitOutcome[]
 }
 
-const appliedKey = createStateKey<Applied>('ratelimit.applied')
+/** Joins one more structured-field list member onto a header another rate-limit entry may have set already. */
+function appendMember(current: ResponseHeaders[string] | undefined, member: string): string {
+  return current === undefined || current === '' ? member : `${String(current)}, ${member}`
+}
 
 /**
  * Rate limiting with four algorithms (fixed window, sliding window, token bucket, GCRA), several limits per
@@ -100,6 +103,7 @@ export const rateLimit = definePolicy({
       headers: { 'retry-after': String(Math.max(1, seconds(config.breaker.cooldown))) },
     })
     const consume = (checks: readonly LimitCheck[]) => store.consume(checks)
+    const appliedKey = createStateKey<Applied>(`ratelimit.applied:${setup.routeId ?? '*'}`)
 
     const addHeaders = (ex: Exchange, target: ResponseHeaders, applied: Applied): void => {
       const { checks, outcomes } = applied
@@ -109,8 +113,8 @@ export const rateLimit = definePolicy({
           const o = outcomes[i]!
           value += `${i === 0 ? '' : ', '}"${checks[i]!.rule.name}";r=${o.remaining};t=${seconds(o.resetMs)}`
         }
-        target['ratelimit-policy'] = policyHeader
-        target.ratelimit = value
+        target['ratelimit-policy'] = appendMember(target['ratelimit-policy'], policyHeader)
+        target.ratelimit = appendMember(target.ratelimit, value)
       }
       if (headerOptions.legacy) {
         let tightest = 0
