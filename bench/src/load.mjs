@@ -16,6 +16,7 @@ const result = await autocannon({
   connections: opts.connections,
   pipelining: opts.pipelining,
   duration: opts.duration,
+  headers: opts.headers ?? {},
   timeout: 10,
 })
 

@@ -1,7 +1,22 @@
 // Command-line options of the harness.
+import { readdirSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
 export const CONTENDER_IDS = ['direct', 'bare', 'gw', 'fastify', 'express']
+
+/**
+ * Extra cases: every other script in servers/ that starts a server (calls announceReady, directly or through a
+ * shared `*-common.mjs` module). They run only when named with --only, e.g. `--only gw,ratelimit-memory`.
+ */
+export const CASE_IDS = (() => {
+  const dir = new URL('../servers/', import.meta.url)
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.mjs') && file !== 'common.mjs' && !file.endsWith('-common.mjs'))
+    .map((file) => file.slice(0, -4))
+    .filter((id) => !CONTENDER_IDS.includes(id))
+    .filter((id) => /announceReady\(|-common\.mjs'/.test(readFileSync(new URL(`${id}.mjs`, dir), 'utf8')))
+    .sort()
+})()
 
 export const USAGE = `Usage: pnpm bench -- [options]
 
@@ -13,6 +28,7 @@ export const USAGE = `Usage: pnpm bench -- [options]
   --quiet-wait <s>    before each run, wait up to this long for other processes to go idle (default 30)
   --no-retry          keep runs disturbed by other processes instead of running them again
   --only <ids>        comma-separated subset of: ${CONTENDER_IDS.join(', ')}
+                      or extra cases: ${CASE_IDS.join(', ')}
   --skip <ids>        comma-separated contenders to leave out
   --quick             smoke test: 3 s, 1 run, 1 s warm-up, 5 s quiet wait (explicit options still win)
   --no-pin            do not pin processes to cores with taskset
@@ -46,7 +62,7 @@ function idList(name, raw) {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-  const unknown = ids.filter((id) => !CONTENDER_IDS.includes(id))
+  const unknown = ids.filter((id) => !CONTENDER_IDS.includes(id) && !CASE_IDS.includes(id))
   if (unknown.length > 0) throw new Error(`--${name}: unknown contender(s) ${unknown.join(', ')}`)
   return ids
 }
@@ -85,7 +101,10 @@ export function parseOptions(argv) {
     connections: intOption('connections', values.connections, 50),
     pipelining: intOption('pipelining', values.pipelining, 1),
     quietWait: intOption('quiet-wait', values['quiet-wait'], quick ? 5 : 30),
-    contenders: CONTENDER_IDS.filter((id) => only.includes(id) && !skip.includes(id)),
+    contenders: [
+      ...CONTENDER_IDS.filter((id) => only.includes(id) && !skip.includes(id)),
+      ...only.filter((id) => CASE_IDS.includes(id) && !skip.includes(id)),
+    ],
     pin: !values['no-pin'],
     retryNoisy: !values['no-retry'],
     writeDocs: values['write-docs'],
