@@ -13,5 +13,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['@gw/core', 'ioredis'],
+  external: ['@gw/core', 'ioredis', '@opentelemetry/api'],
 })

@@ -1,4 +1,5 @@
 import { createStateKey, definePolicy, type StateKey } from '@gw/core'
+import { loadOtel, type RequestSpan } from './otel.js'
 import { traceContextSchema } from './schema.js'
 import {
   formatTraceparent,
@@ -34,7 +35,9 @@ export const traceContextKey: StateKey<TraceContext> = createStateKey<TraceConte
  * W3C Trace Context: validates an incoming `traceparent` (and `tracestate`), or starts a trace when it is
  * absent or invalid; creates a span id for the gateway hop and forwards the updated `traceparent` upstream
  * (with the caller's `tracestate` when valid, dropped otherwise). The trace is available as
- * {@link traceContextKey} and written by the access log.
+ * {@link traceContextKey} and written by the access log. When `@opentelemetry/api` is installed (and
+ * `otel` is not `'off'`), a SERVER span is started for each request as the child of the incoming
+ * traceparent and ended with the outcome; the forwarded traceparent carries that span's ids.
  *
  * @example
  * ```ts
@@ -48,8 +51,10 @@ export const traceContext = definePolicy({
     'W3C traceparent/tracestate: validated, created when absent, propagated upstream with a new span id.',
   schema: traceContextSchema,
   state: () => ({ provides: [traceContextKey] }),
-  create({ trustIncoming, sampleRatio, responseHeader }) {
+  async create({ trustIncoming, sampleRatio, responseHeader, otel }) {
     const sampleNew = (): boolean => sampleRatio >= 1 || (sampleRatio > 0 && Math.random() < sampleRatio)
+    const startSpan = otel === 'auto' ? await loadOtel() : undefined
+    const spans = new WeakMap<object, RequestSpan>()
     return {
       onRequest(ex) {
         const headers = ex.request.headers
@@ -70,9 +75,27 @@ export const traceContext = definePolicy({
           context = { traceId: newTraceId(), spanId, parentId: undefined, sampled: sampleNew() }
           delete headers.tracestate
         }
-        headers.traceparent = formatTraceparent(context.traceId, spanId, context.sampled)
+        if (startSpan !== undefined) {
+          const span = startSpan(ex, incoming && { ...context, parentId: incoming.parentId })
+          if (span !== undefined) {
+            context.traceId = span.traceId
+            context.spanId = span.spanId
+            spans.set(ex, span)
+          }
+        }
+        headers.traceparent = formatTraceparent(context.traceId, context.spanId, context.sampled)
         ex.set(traceContextKey, context)
       },
+      ...(startSpan !== undefined
+        ? {
+            onComplete(ex, outcome) {
+              const span = spans.get(ex)
+              if (span === undefined) return
+              spans.delete(ex)
+              span.end(ex, outcome)
+            },
+          }
+        : {}),
       ...(responseHeader
         ? {
             onResponse(ex, res) {

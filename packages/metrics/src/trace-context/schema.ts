@@ -28,6 +28,12 @@ export const traceContextSchema = z
       .boolean()
       .default(false)
       .describe('Echo the trace id to the client in an x-trace-id response header.'),
+    otel: z
+      .enum(['auto', 'off'])
+      .default('auto')
+      .describe(
+        "'auto': when @opentelemetry/api is installed, record a SERVER span per request with the globally registered tracer provider and forward its ids; 'off': never load it.",
+      ),
   })
   .strict()
 
