@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import { brotliDecompress, gunzip, inflate, type ZlibOptions } from 'node:zlib'
-import { coreErrors, type ResponseBody } from '@gw/core'
+import type { ResponseBody } from '@gw/core'
 
 const decoders = {
   gzip: promisify<Buffer, ZlibOptions, Buffer>(gunzip),
@@ -114,47 +114,4 @@ export function isJsonType(value: string | string[] | number | undefined): boole
   if (type === 'application/json') return true
   const slash = type.indexOf('/')
   return slash > 0 && slash < type.length - 6 && type.endsWith('+json')
-}
-
-/**
- * Buffers a request body up to `limit` bytes. Unlike destroying the stream on overflow (which resets the
- * connection before the client can read the answer), the rest of an oversized body is read and dropped, so
- * the client receives the 413; the server's request timeout bounds how long that may take.
- *
- * @example
- * ```ts
- * const bytes = await readRequestBody(ex.request.body, ex.request.headers['content-length'], 1_048_576)
- * ```
- */
-export function readRequestBody(
-  body: Readable,
-  declaredLength: string | undefined,
-  limit: number,
-): Promise<Buffer | 'too-large'> {
-  if (declaredLength !== undefined && Number(declaredLength) > limit) {
-    body.resume()
-    return Promise.resolve('too-large')
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let settled = false
-    const settle = (result: Buffer | 'too-large' | Error) => {
-      if (settled) return
-      settled = true
-      if (result instanceof Error) reject(result)
-      else resolve(result)
-    }
-    body.on('data', (chunk: Buffer) => {
-      if (settled) return
-      size += chunk.length
-      if (size > limit) {
-        chunks.length = 0
-        settle('too-large')
-      } else chunks.push(chunk)
-    })
-    body.once('end', () => settle(Buffer.concat(chunks, size)))
-    body.once('error', (error) => settle(error))
-    body.once('close', () => settle(coreErrors.clientAborted.create('Client closed the request body')))
-  })
 }

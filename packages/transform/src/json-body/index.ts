@@ -1,6 +1,6 @@
-import { coreErrors, definePolicy, discardBody, type Exchange, type GwResponse } from '@gw/core'
+import { coreErrors, definePolicy, discardBody, type Exchange, type GwResponse, readBody } from '@gw/core'
 import { transformErrors } from '../errors.js'
-import { contentCodings, decodeBody, isJsonType, readLimited, readRequestBody } from './body-io.js'
+import { contentCodings, decodeBody, isJsonType, readLimited } from './body-io.js'
 import { compileMapping, type JsonMapping } from './mapping.js'
 import type { Json } from './pointer.js'
 import { jsonBodySchema } from './schema.js'
@@ -94,9 +94,7 @@ function mappable(ex: Exchange, res: GwResponse): boolean {
 
 async function transformRequest(ex: Exchange, map: JsonMapping, limit: number): Promise<undefined> {
   const headers = ex.request.headers
-  const raw = ex.bufferedBody ?? (await readRequestBody(ex.request.body, headers['content-length'], limit))
-  if (raw === 'too-large')
-    throw coreErrors.bodyTooLarge.create(`Request body exceeds ${limit} bytes`, { extensions: { limit } })
+  const raw = await readBody(ex, { limit })
   const codings = contentCodings(headers['content-encoding'])
   const decoded = codings.length === 0 ? raw : await decodeBody(raw, codings, limit)
   if (decoded === 'too-large')
