@@ -165,8 +165,6 @@ export function buildGatewayOptions(
   const perPrincipal = (): PolicyEntry =>
     rateLimit({
       limits: [{ name: 'per-principal', key: 'principal', ...PRINCIPAL_RATE_LIMIT }],
-      // The per-ip entry (gateway level) sends the RateLimit headers; two entries would overwrite each other's.
-      headers: { ietf: false },
       store: rateLimitStore,
     })
   const ttl = read(env, 'CACHE_TTL_SECONDS')

@@ -32,9 +32,9 @@ function seedProducts(): Product[] {
 
 /**
  * Product reads are the same for every caller: `public` lets a shared cache (the gateway's, behind
- * authentication) store them; their lifetime is left to the cache (CACHE_TTL_SECONDS at the gateway).
+ * authentication) store them, for 60 s as the origin says; writes through the gateway invalidate them.
  */
-const PUBLIC = { 'cache-control': 'public' }
+const PUBLIC = { 'cache-control': 'public, max-age=60' }
 
 /**
  * The products service's routes over a fresh in-memory store:
