@@ -107,40 +107,12 @@ export class RouteSeries {
 
 type CounterValues = { labels: Record<string, string>; value: number }[]
 
-/** A prom-client Counter whose values are read from gw's own totals when scraped. */
-class CollectedCounter extends Counter<string> {
-  readonly #read: () => CounterValues
-  constructor(
-    name: string,
-    help: string,
-    labelNames: string[],
-    registry: Registry,
-    read: () => CounterValues,
-  ) {
-    super({ name, help, labelNames, registers: [registry] })
-    this.#read = read
-  }
-  override async get(): Promise<Awaited<ReturnType<Counter<string>['get']>>> {
-    return { ...(await super.get()), values: this.#read() }
-  }
-}
-
-/** A prom-client Gauge whose values are read from gw's own totals when scraped. */
-class CollectedGauge extends Gauge<string> {
-  readonly #read: () => CounterValues
-  constructor(
-    name: string,
-    help: string,
-    labelNames: string[],
-    registry: Registry,
-    read: () => CounterValues,
-  ) {
-    super({ name, help, labelNames, registers: [registry] })
-    this.#read = read
-  }
-  override async get(): Promise<Awaited<ReturnType<Gauge<string>['get']>>> {
-    return { ...(await super.get()), values: this.#read() }
-  }
+/** A prom-client Counter or Gauge whose values are read from gw's own totals when scraped. */
+function readAtScrape<M extends Counter<string> | Gauge<string>>(metric: M, read: () => CounterValues): M {
+  const get = metric.get.bind(metric) as () => Promise<{ values: CounterValues }>
+  const collected = async () => ({ ...(await get()), values: read() })
+  ;(metric as unknown as { get: typeof collected }).get = collected
+  return metric
 }
 
 type HistogramValues = { labels: Record<string, string | number>; value: number; metricName: string }[]
@@ -196,11 +168,13 @@ export class RequestFamilies {
   constructor(registry: Registry, prefix: string, buckets: readonly number[]) {
     this.buckets = buckets
     const cells = this.cells
-    new CollectedCounter(
-      `${prefix}requests_total`,
-      'Requests completed, by route id, method, status class and upstream.',
-      REQUEST_LABELS,
-      registry,
+    readAtScrape(
+      new Counter({
+        name: `${prefix}requests_total`,
+        help: 'Requests completed, by route id, method, status class and upstream.',
+        labelNames: REQUEST_LABELS,
+        registers: [registry],
+      }),
       () => cells.map((c) => ({ labels: { ...c.labels }, value: c.count })),
     )
     new CollectedHistogram(
@@ -211,32 +185,40 @@ export class RequestFamilies {
       registry,
       () => this.#histogramValues(`${prefix}request_duration_seconds`),
     )
-    new CollectedCounter(
-      `${prefix}request_bytes_total`,
-      'Request body bytes announced by Content-Length.',
-      REQUEST_LABELS,
-      registry,
+    readAtScrape(
+      new Counter({
+        name: `${prefix}request_bytes_total`,
+        help: 'Request body bytes announced by Content-Length.',
+        labelNames: REQUEST_LABELS,
+        registers: [registry],
+      }),
       () => cells.map((c) => ({ labels: { ...c.labels }, value: c.bytesIn })),
     )
-    new CollectedCounter(
-      `${prefix}response_bytes_total`,
-      'Response body bytes written to clients.',
-      REQUEST_LABELS,
-      registry,
+    readAtScrape(
+      new Counter({
+        name: `${prefix}response_bytes_total`,
+        help: 'Response body bytes written to clients.',
+        labelNames: REQUEST_LABELS,
+        registers: [registry],
+      }),
       () => cells.map((c) => ({ labels: { ...c.labels }, value: c.bytesOut })),
     )
-    new CollectedGauge(
-      `${prefix}requests_in_flight`,
-      'Requests received and not yet completed, by route id.',
-      ['route'],
-      registry,
+    readAtScrape(
+      new Gauge({
+        name: `${prefix}requests_in_flight`,
+        help: 'Requests received and not yet completed, by route id.',
+        labelNames: ['route'],
+        registers: [registry],
+      }),
       () => [...this.#routes.values()].map((r) => ({ labels: { route: r.routeId }, value: r.inFlight })),
     )
-    new CollectedCounter(
-      `${prefix}upstream_errors_total`,
-      'Upstream failures by upstream and kind (connect, reset, protocol, timeout, ...).',
-      ['upstream', 'kind'],
-      registry,
+    readAtScrape(
+      new Counter({
+        name: `${prefix}upstream_errors_total`,
+        help: 'Upstream failures by upstream and kind (connect, reset, protocol, timeout, ...).',
+        labelNames: ['upstream', 'kind'],
+        registers: [registry],
+      }),
       () => [...this.#errors.values()].map((e) => ({ labels: { ...e.labels }, value: e.value })),
     )
   }
