@@ -15,4 +15,5 @@ export {
   type TestPipelineOptions,
   type TestUpstream,
 } from './pipeline.js'
+export { type RequireRedisOptions, requireRedis } from './redis.js'
 export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'
