@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { requireRedis } from '@gw/core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CentralizedGateway, startCentralizedGateway } from '../src/gateway.js'
@@ -7,30 +8,8 @@ import { rawRequest, testEnv, WITH_KEY } from './helpers/http.js'
 const HOST = '127.0.0.1'
 const PORT = 6379
 
-/** Whether Redis answers at 127.0.0.1:6379. Under CI=true it must: the suite fails instead of skipping. */
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis({
-    host: HOST,
-    port: PORT,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  probe.on('error', () => {})
-  try {
-    await probe.connect()
-    await probe.ping()
-    return true
-  } catch (error) {
-    if (process.env.CI === 'true')
-      throw new Error(`Redis is required under CI=true (${HOST}:${PORT})`, { cause: error })
-    return false
-  } finally {
-    probe.disconnect()
-  }
-}
-
-const available = await redisReachable()
+/** Under CI=true a missing Redis fails the suite instead of skipping it. */
+const available = await requireRedis({ host: HOST, port: PORT })
 
 describe.skipIf(!available)('Redis mode (REDIS_HOST): two gateway instances share one Redis', () => {
   const prefix = `gw-e2e-${randomUUID()}:`

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requireRedis } from '@gw/core/testing'
 import { Redis } from 'ioredis'
 import type { LimitCheck, RateLimitStore } from '../../src/index.js'
 
@@ -10,26 +11,8 @@ export const REDIS_PORT = Number(process.env.REDIS_PORT ?? 6379)
 export const REDIS_HOST = process.env.REDIS_HOST ?? '127.0.0.1'
 
 /** Whether the shared Redis answers; under CI=true a missing Redis is a failure, not a skip. */
-export async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis({
-    host: REDIS_HOST,
-    port: REDIS_PORT,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  probe.on('error', () => {})
-  try {
-    await probe.connect()
-    await probe.ping()
-    return true
-  } catch (error) {
-    if (process.env.CI === 'true')
-      throw new Error(`Redis is required under CI=true (${REDIS_HOST}:${REDIS_PORT})`, { cause: error })
-    return false
-  } finally {
-    probe.disconnect()
-  }
+export function redisAvailable(): Promise<boolean> {
+  return requireRedis({ host: REDIS_HOST, port: REDIS_PORT })
 }
 
 /** A unique key prefix per test run, so concurrent runs and other packages never collide. */
