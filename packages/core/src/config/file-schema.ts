@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { PolicyDefinition, PolicyMode } from '../policy/types.js'
 import { type UpstreamConfig, upstreamSchema } from '../upstream/schema.js'
+import { duration } from './duration.js'
 import { configErrorMap } from './error-map.js'
 import type { PolicyRegistry } from './registry.js'
 import {
@@ -39,6 +40,7 @@ export interface FileConfigInput {
   upstreams?: Record<string, z.input<typeof upstreamSchema>>
   policies?: FilePolicyEntry[]
   routes: FileRouteInput[]
+  resources?: ResourcesInput
 }
 
 /** A gateway file after validation: server and upstream defaults applied, policy options as written. */
@@ -48,7 +50,98 @@ export interface FileConfig {
   upstreams?: Record<string, UpstreamConfig>
   policies?: FilePolicyEntry[]
   routes: FileRoute[]
+  resources?: ResourcesConfig
 }
+
+const redisNodeSchema = z.union([
+  z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, "expected 'host:port'")
+    .describe("A node as 'host:port'."),
+  z.strictObject({
+    host: z.string().min(1).describe('Node host name or address.'),
+    port: z.number().int().min(1).max(65_535).default(6379).describe('Node port.'),
+  }),
+])
+
+/**
+ * The `resources.redis` section of a gateway file: one Redis client (standalone, or a Cluster with `cluster`)
+ * that the app (`gw start`) creates with ioredis and passes to `createGateway({ resources: { redis } })` for
+ * the policies that use a Redis store. Commands fail fast while Redis is unreachable (no offline queue, no
+ * per-command retries), so each policy follows its `onStoreError` setting instead of queueing.
+ *
+ * @example
+ * ```ts
+ * redisResourceSchema.parse({ url: 'redis://127.0.0.1:6379/0' }).connectTimeout // 10000
+ * ```
+ */
+export const redisResourceSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, "expected a 'redis://' or 'rediss://' URL")
+      .optional()
+      .describe(
+        'Connection URL `redis[s]://[user:password@]host:port[/db]` (`rediss` is TLS). Instead of host/port/username/password/db.',
+      ),
+    host: z.string().min(1).optional().describe('Redis host. Default `127.0.0.1`.'),
+    port: z.number().int().min(1).max(65_535).optional().describe('Redis port. Default 6379.'),
+    username: z.string().optional().describe('ACL user name.'),
+    password: z
+      .string()
+      .optional()
+      .describe('Password; substitute it from an environment variable rather than writing it in the file.'),
+    db: z.number().int().min(0).optional().describe('Database number (standalone only). Default 0.'),
+    tls: z.boolean().default(false).describe('Connect with TLS (system CAs, server name checked).'),
+    cluster: z
+      .array(redisNodeSchema)
+      .nonempty()
+      .optional()
+      .describe('Redis Cluster seed nodes; username, password and tls apply to every node.'),
+    connectTimeout: duration().default(10_000).describe('Time allowed to open a connection.'),
+  })
+  .superRefine((value, ctx) => {
+    const clash = (key: string, message: string): void => {
+      ctx.addIssue({ code: 'custom', path: [key], message, input: value })
+    }
+    if (value.url !== undefined) {
+      for (const key of ['host', 'port', 'username', 'password', 'db'] as const)
+        if (value[key] !== undefined) clash(key, `set either url or ${key}, not both`)
+      if (value.cluster !== undefined) clash('cluster', 'set either url or cluster, not both')
+    }
+    if (value.cluster !== undefined) {
+      for (const key of ['host', 'port', 'db'] as const)
+        if (value[key] !== undefined) clash(key, `a cluster takes its nodes from cluster, not ${key}`)
+    }
+  })
+  .describe('A shared Redis client for the Redis stores of rate-limit, concurrency-limit, cache and api-key.')
+
+/**
+ * The `resources` section of a gateway file: the shared, app-owned resources a file-configured gateway
+ * gets (code configs pass them to `createGateway({ resources, telemetry })` directly). `toGatewayOptions`
+ * leaves them out; the app (`gw start`) builds them.
+ *
+ * @example
+ * ```ts
+ * resourcesSchema.parse({ redis: { host: 'redis' }, metrics: { prefix: 'edge_' } })
+ * ```
+ */
+export const resourcesSchema = z
+  .strictObject({
+    redis: redisResourceSchema.optional(),
+    metrics: z
+      .union([z.boolean(), z.record(z.string(), z.unknown())])
+      .optional()
+      .describe(
+        "Prometheus telemetry from @gw/metrics: true, false, or createPrometheusTelemetry's options. Default: on when the file uses the 'metrics' policy.",
+      ),
+  })
+  .describe('Shared resources that gw start creates: a Redis client and the Prometheus telemetry.')
+
+/** The `resources` section as written. */
+export type ResourcesInput = z.input<typeof resourcesSchema>
+/** The `resources` section after validation. */
+export type ResourcesConfig = z.output<typeof resourcesSchema>
 
 type Target = 'validate' | 'document'
 
@@ -160,6 +253,7 @@ function buildSchema(registry: PolicyRegistry, target: Target): z.ZodType<FileCo
         .describe('Upstream services by name; routes refer to them with `upstream: <name>`.'),
       policies: entries('Gateway-level policies, run first on every route (and on unmatched requests).'),
       routes: z.array(route).describe('Routes, matched by path, method and host.'),
+      resources: resourcesSchema.optional(),
     })
     .superRefine(checkReferences, { when: () => true })
   return target === 'document'

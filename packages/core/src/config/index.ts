@@ -14,6 +14,10 @@ export {
   type FilePolicyEntry,
   type FileRoute,
   type FileRouteInput,
+  type ResourcesConfig,
+  type ResourcesInput,
+  redisResourceSchema,
+  resourcesSchema,
 } from './file-schema.js'
 export { type ConfigIssue, collectIssues, formatIssues, formatPath } from './format-issues.js'
 export {

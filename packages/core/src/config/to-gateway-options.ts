@@ -9,7 +9,8 @@ import type { PolicyRegistry } from './registry.js'
 /**
  * Turns a validated file config into the {@link GatewayOptions} `createGateway` takes: each policy entry
  * becomes `createEntry(definition, options, { mode, allowOutOfOrder })`. Add app-owned parts (logger,
- * resources, telemetry) by spreading. Throws `GW_ERR_CONFIG` (with config paths) if an entry names a policy
+ * resources, telemetry) by spreading; the file's `resources` section is not included: the app builds the
+ * Redis client and telemetry it describes (as `gw start` does). Throws `GW_ERR_CONFIG` (with config paths) if an entry names a policy
  * the registry lacks or its options are invalid, which cannot happen for a config `loadConfigFile` returned
  * with the same registry.
  *
