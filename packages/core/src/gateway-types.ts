@@ -1,9 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Clock } from './clock.js'
 import type { RouteBaseInput, ServerConfig, ServerInput } from './config/schema.js'
 import type { Exchange } from './exchange/exchange.js'
 import type { Logger } from './logger.js'
+import type { GatewayServer } from './server/listener.js'
 import type { GwResponse, MaybePromise, PolicyEntry, Resources } from './policy/types.js'
 import type { Telemetry } from './telemetry.js'
 import type { AnyUpstreamInput, UpstreamConfig } from './upstream/schema.js'
@@ -49,8 +50,8 @@ export interface GatewayOptions {
 
 /** A running (or ready to run) gateway. */
 export interface Gateway {
-  /** The node:http server. */
-  readonly server: Server
+  /** The listening server: node:http, or node:https / node:http2 (h2 + HTTP/1.1) with `server.tls`. */
+  readonly server: GatewayServer
   /** Validated server options. */
   readonly serverConfig: ServerConfig
   /** False while starting and while draining. */
@@ -66,6 +67,12 @@ export interface Gateway {
   listen(options?: { port?: number; host?: string }): Promise<AddressInfo>
   /** `http://host:port` once listening; a wildcard bind address (0.0.0.0, ::) shows as loopback. */
   readonly url: string
+  /**
+   * Re-reads the certificate, key and CA files of `server.tls` and uses them for new connections (open ones keep
+   * theirs). A failed reload (unreadable file, bad PEM, mismatching key) keeps the current certificates, is
+   * logged and rejects with `GW_ERR_CONFIG`. Without `server.tls` it does nothing.
+   */
+  reloadCertificates(): Promise<void>
   /** Graceful shutdown: stop accepting, drain in-flight requests up to `drainTimeout`, close upstreams and policies. */
   close(): Promise<void>
 }

@@ -17,7 +17,7 @@ import {
 } from './policy/chain.js'
 import { GatewayRouter } from './router/router.js'
 import { createUpstreamPathMapper } from './router/upstream-path.js'
-import { createHttpServer } from './server/http-server.js'
+import { createListener, type Listener } from './server/listener.js'
 import {
   type CompiledRoute,
   createRequestHandler,
@@ -153,7 +153,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     state,
   }
   const handler = createRequestHandler(runtime)
-  const server = createHttpServer(serverConfig, handler, log)
+  let listener: Listener
+  try {
+    listener = createListener(serverConfig, handler, log)
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+  const server = listener.server
   const upgraded: UpgradedSockets = new Set()
   server.on('upgrade', createUpgradeHandler(runtime, handler, upgraded))
   let url = ''
@@ -164,7 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     state.draining = true
     const closed = server.listening ? once(server, 'close') : Promise.resolve()
     if (server.listening) server.close()
-    server.closeIdleConnections()
+    listener.closeIdleConnections()
     if (state.inflight > 0) {
       log.info({ inflight: state.inflight }, 'draining in-flight requests')
       let timer: NodeJS.Timeout | undefined
@@ -177,9 +184,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       })
       clearTimeout(timer)
     }
-    server.closeAllConnections()
+    listener.closeAllConnections()
     for (const socket of upgraded) socket.destroy()
     await closed
+    await listener.close()
     await closeAll()
     log.info('gateway stopped')
   }
@@ -188,6 +196,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     serverConfig,
     handler,
+    reloadCertificates: () => listener.reloadCertificates(),
     upstreams,
     get ready() {
       return state.ready && !state.draining
@@ -198,11 +207,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async listen(listenOptions = {}) {
       const port = listenOptions.port ?? serverConfig.port
       const host = listenOptions.host ?? serverConfig.host
-      server.listen(port, host)
-      await once(server, 'listening')
-      const address = server.address() as AddressInfo
+      const address = await listener.listen(port, host)
       const shownHost = displayHost(address)
-      url = `http://${shownHost}:${address.port}`
+      url = `${listener.scheme}://${shownHost}:${address.port}`
       state.ready = true
       log.info({ url, routes: options.routes.length }, 'gateway listening')
       return address

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http'
 import type { Socket } from 'node:net'
 import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError, renderProblem } from '../errors.js'
@@ -18,18 +24,7 @@ export function createHttpServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   log: Logger,
 ): Server {
-  const server = createServer(
-    {
-      headersTimeout: config.headersTimeout,
-      requestTimeout: config.requestTimeout,
-      keepAliveTimeout: config.keepAliveTimeout,
-      maxHeaderSize: config.maxHeaderSize,
-      requireHostHeader: true,
-      joinDuplicateHeaders: false,
-      noDelay: true,
-    },
-    handler,
-  )
+  const server = createServer(httpServerOptions(config), handler)
   if (config.maxConnections > 0) server.maxConnections = config.maxConnections
   server.maxRequestsPerSocket = config.maxRequestsPerSocket
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) =>
@@ -38,7 +33,36 @@ export function createHttpServer(
   return server
 }
 
-function onClientError(error: Error & { code?: string }, socket: Socket, log: Logger): void {
+/**
+ * The node:http server options gw derives from its server config (shared by the HTTP and HTTPS listeners).
+ *
+ * @example
+ * ```ts
+ * https.createServer({ ...httpServerOptions(config), cert, key }, handler)
+ * ```
+ */
+export function httpServerOptions(config: ServerConfig): ServerOptions {
+  return {
+    headersTimeout: config.headersTimeout,
+    requestTimeout: config.requestTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    maxHeaderSize: config.maxHeaderSize,
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+    noDelay: true,
+  }
+}
+
+/**
+ * Answers a malformed HTTP/1.x request on its socket with a problem+json 400, 408 or 431 and closes it; resets
+ * and sockets that are no longer writable are just destroyed. Never throws.
+ *
+ * @example
+ * ```ts
+ * server.on('clientError', (error, socket) => onClientError(error, socket, log))
+ * ```
+ */
+export function onClientError(error: Error & { code?: string }, socket: Socket, log: Logger): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return
