@@ -107,6 +107,9 @@ export const coreErrors = defineErrors({
   config: { code: 'GW_ERR_CONFIG', status: 500, title: 'Invalid gateway configuration' },
   policyOrder: { code: 'GW_ERR_POLICY_ORDER', status: 500, title: 'Invalid policy order' },
   missingResource: { code: 'GW_ERR_MISSING_RESOURCE', status: 500, title: 'Missing resource' },
+  adminUnauthorized: { code: 'GW_ERR_ADMIN_UNAUTHORIZED', status: 401, title: 'Admin key required' },
+  reloadInvalid: { code: 'GW_ERR_RELOAD_INVALID', status: 422, title: 'Invalid configuration; not reloaded' },
+  reloadUnavailable: { code: 'GW_ERR_RELOAD_UNAVAILABLE', status: 409, title: 'No reload source' },
 })
 
 const statusTitles: Record<number, string> = {

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { AdminInput } from './admin/schema.js'
+import type { AdminMounts } from './admin/types.js'
 import type { Clock } from './clock.js'
 import type { RouteBaseInput, ServerConfig, ServerInput } from './config/schema.js'
 import type { Exchange } from './exchange/exchange.js'
 import type { Logger } from './logger.js'
-import type { GatewayServer } from './server/listener.js'
 import type { GwResponse, MaybePromise, PolicyEntry, Resources } from './policy/types.js'
+import type { GatewayServer } from './server/listener.js'
 import type { Telemetry } from './telemetry.js'
 import type { AnyUpstreamInput, UpstreamConfig } from './upstream/schema.js'
 import type { ManagedUpstream, Upstream } from './upstream/types.js'
@@ -46,6 +48,35 @@ export interface GatewayOptions {
   resources?: Partial<Resources>
   /** Version reported by `/health`. */
   version?: string
+  /**
+   * The admin listener (operator endpoints), off unless given. It starts and stops with the gateway; the
+   * key is required.
+   */
+  admin?: AdminInput
+  /**
+   * Where `POST /reload` on the admin listener gets the new options (`gw start` re-reads its file). Without
+   * it that endpoint answers 409.
+   */
+  reloadSource?: () => MaybePromise<GatewayOptions>
+}
+
+/**
+ * What a successful {@link Gateway.reload} changed. Route ids and upstream names; `reused` upstreams kept their
+ * pools, health and breaker state because their config did not change.
+ *
+ * @example
+ * ```ts
+ * const { routes, restartRequired } = await gateway.reload(next)
+ * console.log(routes.added, restartRequired)
+ * ```
+ */
+export interface ReloadResult {
+  routes: { added: string[]; removed: string[]; kept: string[] }
+  upstreams: { added: string[]; removed: string[]; reused: string[]; replaced: string[] }
+  /** Policy instances in the new pipeline (all policies are created anew on reload). */
+  policies: number
+  /** Paths of changed options that only apply after a restart (`server.port`, `admin.apiKey`, ...). */
+  restartRequired: string[]
 }
 
 /** A running (or ready to run) gateway. */
@@ -67,6 +98,19 @@ export interface Gateway {
   listen(options?: { port?: number; host?: string }): Promise<AddressInfo>
   /** `http://host:port` once listening; a wildcard bind address (0.0.0.0, ::) shows as loopback. */
   readonly url: string
+  /**
+   * Swaps in a new configuration without dropping a request: validates and compiles it (the same errors,
+   * with paths, as `createGateway`), points new requests at it, lets in-flight requests finish on the old
+   * pipeline, then closes the old policies and the upstreams the new one does not reuse (bounded by
+   * `drainTimeout`). An invalid configuration rejects with `GW_ERR_CONFIG` (`extensions.issues`) and the
+   * old one keeps serving. `server` and `admin` changes are reported in `restartRequired`, not applied.
+   * Reloads run one at a time.
+   */
+  reload(options: GatewayOptions): Promise<ReloadResult>
+  /** The admin listener's `http://host:port` once listening; empty without `admin`. */
+  readonly adminUrl: string
+  /** Mount operator endpoints on the admin listener from app code; undefined without `admin`. */
+  readonly admin: AdminMounts | undefined
   /**
    * Re-reads the certificate, key and CA files of `server.tls` and uses them for new connections (open ones keep
    * theirs). A failed reload (unreadable file, bad PEM, mismatching key) keeps the current certificates, is

@@ -1,42 +1,31 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
+import { type AdminServer, createAdminServer } from './admin/admin-server.js'
+import { BUILT_IN_ADMIN_ENDPOINTS } from './admin/mounts.js'
 import { systemClock } from './clock.js'
-import { configErrorMap } from './config/error-map.js'
-import { type ConfigIssue, collectIssues, formatIssues } from './config/format-issues.js'
-import { DEFAULT_ROUTE_METHODS, routeBaseSchema, type ServerConfig, serverSchema } from './config/schema.js'
-import { coreErrors } from './errors.js'
-import type { Exchange } from './exchange/exchange.js'
-import type { Gateway, GatewayOptions, RouteConfig } from './gateway-types.js'
+import { coreErrors, GatewayError } from './errors.js'
+import type { Gateway, GatewayOptions, ReloadResult } from './gateway-types.js'
 import { noopLogger } from './logger.js'
 import {
-  type CompiledChain,
-  instantiatePolicies,
-  type PolicyInstance,
-  type Terminal,
-  validateChainOrder,
-} from './policy/chain.js'
-import { GatewayRouter } from './router/router.js'
-import { createUpstreamPathMapper } from './router/upstream-path.js'
+  type CompiledPipeline,
+  canonicalJson,
+  closePipeline,
+  compilePipeline,
+  type PipelineDeps,
+  validateOptions,
+} from './pipeline.js'
 import { createListener, type Listener } from './server/listener.js'
-import {
-  type CompiledRoute,
-  createRequestHandler,
-  type HandlerRuntime,
-  type LifecycleState,
-} from './server/request-handler.js'
+import { createRequestHandler, type HandlerRuntime, type LifecycleState } from './server/request-handler.js'
 import { createClientAddressResolver } from './server/request-meta.js'
 import { createUpgradeHandler, type UpgradedSockets } from './server/upgrade-handler.js'
 import { noopTelemetry } from './telemetry.js'
-import { createUpstream } from './upstream/index.js'
-import { upstreamSchema } from './upstream/schema.js'
-import { createSplit, mirrorRequest } from './upstream/traffic.js'
-import type { Upstream } from './upstream/types.js'
 import { VERSION } from './version.js'
 
 /**
- * Assembles a gateway: validates the options (every problem reported with its path), creates upstream pools,
- * runs each policy's `create()` once, checks chain orders and compiles one chain per route. Call `listen()`
- * to serve and `close()` to drain and stop.
+ * Assembles a gateway: validates the options (every problem reported with its path), compiles the pipeline
+ * (upstream pools, each policy's `create()` once, chain order checks, one chain per route) and serves it.
+ * Call `listen()` to serve, `reload(options)` to swap in a new configuration without dropping requests, and
+ * `close()` to drain and stop.
  *
  * @example
  * ```ts
@@ -52,100 +41,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.logger ?? noopLogger
   const clock = options.clock ?? systemClock
   const telemetry = options.telemetry ?? noopTelemetry
-  const serverConfig = validateOptions(options)
-  const upstreams = new Map<string, Upstream>()
-  const instances: PolicyInstance[] = []
-  const closeAll = async (): Promise<void> => {
-    await Promise.allSettled([...upstreams.values()].map((u) => u.close()))
-    for (const instance of [...instances].reverse()) {
-      try {
-        await instance.handlers.close?.()
-      } catch (error) {
-        instance.log.error({ err: error }, 'policy close failed')
-      }
-    }
-  }
-
-  let router: GatewayRouter<CompiledRoute>
-  let fallback: CompiledChain
+  const validated = validateOptions(options)
+  const serverConfig = validated.server
   const addresses = createClientAddressResolver(serverConfig.trustProxy)
-  try {
-    for (const [name, input] of Object.entries(options.upstreams ?? {})) {
-      upstreams.set(
-        name,
-        isUpstream(input)
-          ? input
-          : createUpstream(name, upstreamSchema.parse(input), {
-              log: log.child({ upstream: name }),
-              via: serverConfig.via,
-              trustProxy: addresses,
-              requestIdHeader: serverConfig.requestIdHeader,
-              clock,
-            }),
-      )
-    }
-    const ctx = { log, clock, telemetry, resources: options.resources ?? {} }
-    const gatewayEntries = options.policies ?? []
-    const gatewayPolicies = await instantiatePolicies(gatewayEntries, undefined, ctx)
-    instances.push(...gatewayPolicies)
-    validateChainOrder(
-      gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
-      log,
-    )
-
-    router = new GatewayRouter<CompiledRoute>()
-    for (const [index, route] of options.routes.entries()) {
-      const id = routeId(route)
-      const routeEntries = route.policies ?? []
-      validateChainOrder(
-        [
-          ...gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
-          ...routeEntries.map((entry, i) => ({ entry, where: `routes[${index}].policies[${i}]` })),
-        ],
-        log,
-      )
-      const routePolicies = await instantiatePolicies(routeEntries, id, ctx)
-      instances.push(...routePolicies)
-      const chain: CompiledChain = {
-        routeId: id,
-        policies: [...gatewayPolicies, ...routePolicies],
-        terminal: terminalFor(route, upstreams),
-        telemetry,
-      }
-      const upstream = route.upstream === undefined ? undefined : upstreams.get(route.upstream)
-      const upgrade = route.websocket === false ? undefined : upstream?.upgrade?.bind(upstream)
-      router.add({
-        id,
-        pattern: route.path,
-        methods: routeMethods(route),
-        host: route.host,
-        value: {
-          chain,
-          upgradeChain: upgrade === undefined ? undefined : { ...chain, terminal: upgrade },
-          pattern: route.path,
-          upstream: route.upstream,
-          mapPath: createUpstreamPathMapper(route.stripPrefix, route.rewrite),
-        },
-      })
-    }
-    const routerRef = router
-    fallback = {
-      routeId: '__unmatched',
-      policies: gatewayPolicies,
-      terminal: (ex) => unmatched(ex, routerRef),
-      telemetry,
-    }
-  } catch (error) {
-    await closeAll()
-    throw error
+  let admin: AdminServer | undefined
+  const deps: PipelineDeps = {
+    log,
+    clock,
+    telemetry,
+    serverConfig,
+    addresses,
+    adminTaken:
+      validated.admin === undefined
+        ? undefined
+        : (key) => BUILT_IN_ADMIN_ENDPOINTS.includes(key) || (admin?.persistent.has(key) ?? false),
   }
+  let current: CompiledPipeline = await compilePipeline(options, deps)
+  const retiring = new Set<Promise<void>>()
 
   const state: LifecycleState = { ready: false, draining: false, inflight: 0, onIdle: undefined }
   const runtime: HandlerRuntime = {
     config: serverConfig,
-    router,
-    fallback,
-    bare: { routeId: '__rejected', policies: [], terminal: (ex) => unmatched(ex, router), telemetry },
+    pipeline: current.active,
     addresses,
     clock,
     log,
@@ -157,7 +74,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   try {
     listener = createListener(serverConfig, handler, log)
   } catch (error) {
-    await closeAll()
+    await closePipeline(current)
     throw error
   }
   const server = listener.server
@@ -165,10 +82,80 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   server.on('upgrade', createUpgradeHandler(runtime, handler, upgraded))
   let url = ''
   let closing: Promise<void> | undefined
+  let reloading: Promise<unknown> = Promise.resolve()
+
+  const retire = (old: CompiledPipeline, next: CompiledPipeline): void => {
+    const keep = new Set(next.upstreams.values())
+    const task = new Promise<void>((resolve) => {
+      if (old.active.inflight === 0) {
+        resolve()
+        return
+      }
+      const timer = setTimeout(() => {
+        log.warn({ inflight: old.active.inflight }, 'reload: old pipeline drain timeout; closing it')
+        resolve()
+      }, serverConfig.drainTimeout)
+      old.active.onIdle = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+      .then(() => closePipeline(old, keep))
+      .finally(() => retiring.delete(task))
+    retiring.add(task)
+  }
+
+  const swap = async (next: GatewayOptions): Promise<ReloadResult> => {
+    if (closing !== undefined) throw coreErrors.shuttingDown.create('The gateway is shutting down')
+    let checked: ReturnType<typeof validateOptions>
+    let compiled: CompiledPipeline
+    try {
+      checked = validateOptions(next)
+      compiled = await compilePipeline(next, deps, current)
+    } catch (error) {
+      const issues = error instanceof GatewayError ? error.extensions?.issues : undefined
+      log.error(
+        { err: error, ...(issues === undefined ? {} : { issues }) },
+        'reload rejected; the current configuration keeps serving',
+      )
+      throw error
+    }
+    const old = current
+    current = compiled
+    runtime.pipeline = compiled.active
+    const result = describeReload(old, compiled, {
+      server: changedKeys(serverConfig, checked.server, 'server'),
+      admin: changedKeys(validated.admin, checked.admin, 'admin'),
+    })
+    for (const path of result.restartRequired)
+      log.warn({ path }, 'reload: this option only changes on restart; the running value stays')
+    log.info({ routes: result.routes, upstreams: result.upstreams }, 'configuration reloaded')
+    retire(old, compiled)
+    return result
+  }
+
+  const reload = (next: GatewayOptions): Promise<ReloadResult> => {
+    const run = reloading.then(() => swap(next))
+    reloading = run.catch(() => undefined)
+    return run
+  }
+
+  if (validated.admin !== undefined) {
+    const source = options.reloadSource
+    admin = createAdminServer(validated.admin, {
+      log: log.child({ component: 'admin' }),
+      routes: () => current.routes,
+      upstreams: () => current.upstreams,
+      config: () => ({ ...current.options, server: serverConfig, admin: validated.admin }),
+      mounts: () => current.mounts,
+      reload: source === undefined ? undefined : async () => reload(await source()),
+    })
+  }
 
   const drain = async (): Promise<void> => {
     state.ready = false
     state.draining = true
+    const adminClosed = admin?.close()
     const closed = server.listening ? once(server, 'close') : Promise.resolve()
     if (server.listening) server.close()
     listener.closeIdleConnections()
@@ -188,7 +175,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     for (const socket of upgraded) socket.destroy()
     await closed
     await listener.close()
-    await closeAll()
+    await reloading
+    await Promise.allSettled([...retiring])
+    await closePipeline(current)
+    await adminClosed
     log.info('gateway stopped')
   }
 
@@ -197,23 +187,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     serverConfig,
     handler,
     reloadCertificates: () => listener.reloadCertificates(),
-    upstreams,
+    get upstreams() {
+      return current.upstreams
+    },
     get ready() {
       return state.ready && !state.draining
     },
     get url() {
       return url
     },
+    get adminUrl() {
+      return admin?.url ?? ''
+    },
+    admin: admin?.persistent,
     async listen(listenOptions = {}) {
       const port = listenOptions.port ?? serverConfig.port
       const host = listenOptions.host ?? serverConfig.host
       const address = await listener.listen(port, host)
       const shownHost = displayHost(address)
       url = `${listener.scheme}://${shownHost}:${address.port}`
+      if (admin !== undefined) {
+        try {
+          await admin.listen()
+        } catch (error) {
+          server.close()
+          throw error
+        }
+      }
       state.ready = true
-      log.info({ url, routes: options.routes.length }, 'gateway listening')
+      log.info(
+        { url, routes: current.routes.length, ...(admin === undefined ? {} : { admin: admin.url }) },
+        'gateway listening',
+      )
       return address
     },
+    reload,
     close() {
       closing ??= drain()
       return closing
@@ -221,123 +229,47 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 }
 
-function validateOptions(options: GatewayOptions): ServerConfig {
-  const issues: ConfigIssue[] = []
-  const server = serverSchema.safeParse(options.server ?? {}, { error: configErrorMap })
-  if (!server.success) issues.push(...collectIssues(server.error, 'server'))
-  const upstreamNames = Object.keys(options.upstreams ?? {})
-  for (const [name, input] of Object.entries(options.upstreams ?? {})) {
-    if (isUpstream(input)) continue
-    const parsed = upstreamSchema.safeParse(input, { error: configErrorMap })
-    if (!parsed.success) issues.push(...collectIssues(parsed.error, `upstreams.${name}`))
+function describeReload(
+  old: CompiledPipeline,
+  next: CompiledPipeline,
+  restart: { server: string[]; admin: string[] },
+): ReloadResult {
+  const oldRoutes = new Set(old.routes.map((r) => r.id))
+  const newRoutes = new Set(next.routes.map((r) => r.id))
+  const upstreams: ReloadResult['upstreams'] = { added: [], removed: [], reused: [], replaced: [] }
+  for (const [name, upstream] of next.upstreams) {
+    const before = old.upstreams.get(name)
+    if (before === undefined) upstreams.added.push(name)
+    else if (before === upstream) upstreams.reused.push(name)
+    else upstreams.replaced.push(name)
   }
-  const ids = new Set<string>()
-  options.routes.forEach((route, index) => {
-    const { policies: _policies, handler, ...base } = route
-    const parsed = routeBaseSchema.safeParse(base, { error: configErrorMap })
-    if (!parsed.success) issues.push(...collectIssues(parsed.error, `routes[${index}]`))
-    if (route.upstream !== undefined && !upstreamNames.includes(route.upstream)) {
-      issues.push({
-        path: `routes[${index}].upstream`,
-        message: `unknown upstream '${route.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
-      })
-    }
-    route.split?.forEach((branch, b) => {
-      if (!upstreamNames.includes(branch.upstream))
-        issues.push({
-          path: `routes[${index}].split[${b}].upstream`,
-          message: `unknown upstream '${branch.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
-        })
-    })
-    if (route.split !== undefined && !route.split.some((b) => b.weight > 0))
-      issues.push({ path: `routes[${index}].split`, message: 'at least one branch needs a positive weight' })
-    if (route.mirror !== undefined && !upstreamNames.includes(route.mirror.upstream))
-      issues.push({
-        path: `routes[${index}].mirror.upstream`,
-        message: `unknown upstream '${route.mirror.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
-      })
-    const targets = [route.upstream, route.split, handler].filter((t) => t !== undefined).length
-    if (targets === 0) {
-      issues.push({ path: `routes[${index}]`, message: 'a route needs an upstream, a split or a handler' })
-    }
-    if (targets > 1) {
-      issues.push({
-        path: `routes[${index}]`,
-        message: 'a route has exactly one of upstream, split and handler',
-      })
-    }
-    const id = routeId(route)
-    if (ids.has(id)) issues.push({ path: `routes[${index}].id`, message: `duplicate route id '${id}'` })
-    ids.add(id)
-  })
-  if (issues.length > 0 || !server.success) {
-    throw coreErrors.config.create(`invalid gateway configuration:\n${formatIssues(issues)}`, {
-      extensions: { issues },
-    })
+  for (const name of old.upstreams.keys()) if (!next.upstreams.has(name)) upstreams.removed.push(name)
+  return {
+    routes: {
+      added: [...newRoutes].filter((id) => !oldRoutes.has(id)),
+      removed: [...oldRoutes].filter((id) => !newRoutes.has(id)),
+      kept: [...newRoutes].filter((id) => oldRoutes.has(id)),
+    },
+    upstreams,
+    policies: next.instances.length,
+    restartRequired: [...restart.server, ...restart.admin],
   }
-  return server.data
 }
 
-function routeId(route: RouteConfig): string {
-  return (
-    route.id ??
-    (route.methods ? `${route.methods.join(',')} ${route.path}` : route.path) +
-      (route.host ? `@${route.host}` : '')
-  )
-}
-
-function routeMethods(route: RouteConfig): string[] {
-  const methods = [...(route.methods ?? DEFAULT_ROUTE_METHODS)]
-  if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD')
-  return methods
-}
-
-function terminalFor(
-  route: RouteConfig,
-  upstreams: Map<string, Upstream>,
-  random: () => number = Math.random,
-): Terminal {
-  if (route.handler !== undefined) return route.handler
-  const options = route.retryNonIdempotent === true ? { retryNonIdempotent: true } : undefined
-  let proxy: Terminal
-  if (route.split !== undefined) {
-    const choose = createSplit(
-      route.split.map((b) => ({ upstream: upstreams.get(b.upstream)!, weight: b.weight })),
+function changedKeys(before: object | undefined, after: object | undefined, prefix: string): string[] {
+  if (before === undefined || after === undefined) return before === after ? [] : [prefix]
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
+  return [...keys]
+    .filter(
+      (key) =>
+        canonicalJson((before as Record<string, unknown>)[key]) !==
+        canonicalJson((after as Record<string, unknown>)[key]),
     )
-    proxy = (ex) => {
-      const upstream = choose()
-      if (ex.route.upstream !== upstream.name) ex.route = { ...ex.route, upstream: upstream.name }
-      return upstream.forward(ex, options)
-    }
-  } else {
-    const upstream = upstreams.get(route.upstream!)!
-    proxy = options === undefined ? (ex) => upstream.forward(ex) : (ex) => upstream.forward(ex, options)
-  }
-  const mirror = route.mirror
-  if (mirror === undefined) return proxy
-  const shadow = upstreams.get(mirror.upstream)!
-  const share = (mirror.percent ?? 100) / 100
-  return (ex) => {
-    if (share >= 1 || random() < share) mirrorRequest(ex, shadow)
-    return proxy(ex)
-  }
-}
-
-function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | ReturnType<Terminal> {
-  const allowed = router.allowedMethods(ex.request.url, ex.request.host)
-  if (allowed.length === 0)
-    throw coreErrors.notFound.create(`No route for ${ex.request.method} ${ex.request.path}`)
-  const allow = allowed.join(', ')
-  if (ex.request.method === 'OPTIONS') return { status: 204, headers: { allow }, body: null }
-  throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not allowed here`, { headers: { allow } })
+    .map((key) => `${prefix}.${key}`)
 }
 
 function displayHost({ address, family }: AddressInfo): string {
   if (address === '0.0.0.0') return '127.0.0.1'
   if (address === '::') return '[::1]'
   return family === 'IPv6' ? `[${address}]` : address
-}
-
-function isUpstream(value: unknown): value is Upstream {
-  return typeof (value as Upstream | undefined)?.forward === 'function'
 }

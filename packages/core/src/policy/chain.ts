@@ -1,3 +1,4 @@
+import type { AdminMounts } from '../admin/types.js'
 import type { Clock } from '../clock.js'
 import { coreErrors } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
@@ -40,6 +41,8 @@ export interface InstantiateContext {
   clock: Clock
   telemetry: Telemetry
   resources: Partial<Resources>
+  /** The pipeline's admin mount table, when the gateway has an admin listener. */
+  admin?: AdminMounts | undefined
 }
 
 /**
@@ -76,6 +79,7 @@ export async function instantiatePolicies(
         return value as NonNullable<Resources[typeof key]>
       },
       has: (key) => ctx.resources[key] !== undefined && ctx.resources[key] !== null,
+      admin: ctx.admin,
     }
     const handlers = await entry.definition.create(entry.options, setup)
     out.push({ name, mode: entry.mode, log, handlers })

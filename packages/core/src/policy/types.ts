@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { z } from 'zod'
+import type { AdminMounts } from '../admin/types.js'
 import type { Clock } from '../clock.js'
 import type { GatewayError } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
@@ -101,6 +102,11 @@ export interface SetupContext {
   need<K extends keyof Resources>(key: K): NonNullable<Resources[K]>
   /** Returns a resource if the app provided it. */
   has<K extends keyof Resources>(key: K): boolean
+  /**
+   * Operator endpoints on the admin listener (undefined when the gateway has none): `setup.admin?.mount('POST',
+   * '/cache/purge', handler)`. Mounts live as long as this policy instance (a reload mounts again).
+   */
+  readonly admin?: AdminMounts | undefined
 }
 
 /** State keys a policy instance requires from earlier policies and provides to later ones. */

@@ -33,12 +33,24 @@ export interface LifecycleState {
   onIdle: (() => void) | undefined
 }
 
-/** Everything the request handler reads; built once at start-up. */
-export interface HandlerRuntime {
-  readonly config: ServerConfig
+/**
+ * One compiled generation of routes and chains. A request pins the pipeline current at its start and counts
+ * itself in `inflight` until it completes, so a reload can swap `HandlerRuntime.pipeline` at any moment and
+ * close the old generation once its requests finished.
+ */
+export interface ActivePipeline {
   readonly router: GatewayRouter<CompiledRoute>
   readonly fallback: CompiledChain
   readonly bare: CompiledChain
+  inflight: number
+  /** Called when `inflight` drops to zero after the pipeline was replaced. */
+  onIdle: (() => void) | undefined
+}
+
+/** Everything the request handler reads; built once at start-up (`pipeline` is swapped by reloads). */
+export interface HandlerRuntime {
+  readonly config: ServerConfig
+  pipeline: ActivePipeline
   readonly addresses: ClientAddressResolver
   readonly clock: Clock
   readonly log: Logger
@@ -49,6 +61,7 @@ export interface HandlerRuntime {
 const kExchange = Symbol('gw.exchange')
 const kChain = Symbol('gw.chain')
 const kRuntime = Symbol('gw.runtime')
+const kPipeline = Symbol('gw.pipeline')
 const kSent = Symbol('gw.sent')
 const kBody = Symbol('gw.body')
 const kResponse = Symbol('gw.response')
@@ -63,6 +76,7 @@ interface TrackedResponse extends ServerResponse {
   [kExchange]: Exchange
   [kChain]: CompiledChain
   [kRuntime]: HandlerRuntime
+  [kPipeline]: ActivePipeline
   [kSent]: { status: number; socket: Socket | null; bytesBefore: number } | undefined
   [kBody]: StreamedBody | undefined
 }
@@ -91,6 +105,8 @@ export function createRequestHandler(
       return
     }
     rt.state.inflight++
+    const pipeline = rt.pipeline
+    pipeline.inflight++
     let host = validHost(req)
     let early: GatewayError | undefined
     if (url.charCodeAt(0) !== 47) {
@@ -123,7 +139,7 @@ export function createRequestHandler(
     let chain: CompiledChain
     let route: RouteInfo
     let upstreamPath = url
-    const match = early === undefined ? rt.router.find(method, url, host) : null
+    const match = early === undefined ? pipeline.router.find(method, url, host) : null
     if (match !== null) {
       const compiled = match.route.value
       chain = compiled.chain
@@ -135,7 +151,7 @@ export function createRequestHandler(
       }
       if (compiled.mapPath !== undefined) upstreamPath = compiled.mapPath(url)
     } else {
-      chain = early === undefined ? rt.fallback : rt.bare
+      chain = early === undefined ? pipeline.fallback : pipeline.bare
       route = UNMATCHED_ROUTE
     }
     const ex = new Exchange({ id, request, route, upstreamPath, clock: rt.clock, log: rt.log })
@@ -143,6 +159,7 @@ export function createRequestHandler(
     tracked[kExchange] = ex
     tracked[kChain] = chain
     tracked[kRuntime] = rt
+    tracked[kPipeline] = pipeline
     tracked[kSent] = undefined
     tracked[kBody] = undefined
     res.once('close', onResponseClose)
@@ -249,6 +266,8 @@ function finish(res: TrackedResponse, status: number, aborted: boolean): void {
       { status: 499, route: ex.route.id },
       'client closed the connection before the response completed',
     )
+  const pipeline = res[kPipeline]
+  if (--pipeline.inflight === 0 && pipeline.onIdle !== undefined) pipeline.onIdle()
   rt.state.inflight--
   if (rt.state.inflight === 0 && rt.state.onIdle !== undefined) rt.state.onIdle()
 }

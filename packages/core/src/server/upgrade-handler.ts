@@ -71,12 +71,13 @@ export function createUpgradeHandler(
     else if (hasDotSegment(request.path))
       early = coreErrors.badRequest.create('Path must not contain dot-segments')
     const id = acceptRequestId(req.headers[rt.config.requestIdHeader]) ?? randomUUID()
-    let chain: CompiledChain = rt.bare
+    const pipeline = rt.pipeline
+    let chain: CompiledChain = pipeline.bare
     let route: RouteInfo = UNMATCHED_ROUTE
     let upstreamPath = url
     if (early === undefined) {
-      const match = rt.router.find(method, url, host)
-      if (match === null) chain = rt.fallback
+      const match = pipeline.router.find(method, url, host)
+      if (match === null) chain = pipeline.fallback
       else {
         const compiled = match.route.value
         chain = compiled.upgradeChain ?? compiled.chain

@@ -1,0 +1,367 @@
+import { AdminMountTable } from './admin/mounts.js'
+import { type AdminConfig, adminSchema } from './admin/schema.js'
+import type { Clock } from './clock.js'
+import { configErrorMap } from './config/error-map.js'
+import { type ConfigIssue, collectIssues, formatIssues } from './config/format-issues.js'
+import { DEFAULT_ROUTE_METHODS, routeBaseSchema, type ServerConfig, serverSchema } from './config/schema.js'
+import { coreErrors } from './errors.js'
+import type { Exchange } from './exchange/exchange.js'
+import type { GatewayOptions, RouteConfig } from './gateway-types.js'
+import type { Logger } from './logger.js'
+import {
+  type CompiledChain,
+  instantiatePolicies,
+  type PolicyInstance,
+  type Terminal,
+  validateChainOrder,
+} from './policy/chain.js'
+import { GatewayRouter } from './router/router.js'
+import { createUpstreamPathMapper } from './router/upstream-path.js'
+import type { ActivePipeline, CompiledRoute } from './server/request-handler.js'
+import type { ClientAddressResolver } from './server/request-meta.js'
+import type { Telemetry } from './telemetry.js'
+import { createUpstream } from './upstream/index.js'
+import { upstreamSchema } from './upstream/schema.js'
+import { createSplit, mirrorRequest } from './upstream/traffic.js'
+import type { Upstream } from './upstream/types.js'
+
+/** One row of the route table (admin `GET /routes`). */
+export interface RouteSummary {
+  readonly id: string
+  readonly methods: readonly string[]
+  readonly host: string | undefined
+  readonly pattern: string
+  /** The upstream, the split's upstreams, or undefined for a local handler. */
+  readonly upstream: string | readonly string[] | undefined
+  /** Policy names in run order, gateway-level first. */
+  readonly policies: readonly string[]
+}
+
+/** Services a pipeline is compiled with; they outlive reloads. */
+export interface PipelineDeps {
+  readonly log: Logger
+  readonly clock: Clock
+  readonly telemetry: Telemetry
+  readonly serverConfig: ServerConfig
+  readonly addresses: ClientAddressResolver
+  /** Decides whether an admin mount key is already served outside the pipeline; absent without admin. */
+  readonly adminTaken: ((key: string) => boolean) | undefined
+}
+
+/**
+ * A compiled generation: upstreams, policy instances, router and fallback chain, plus what the admin
+ * listener shows about it. `active` is the part the request handler reads.
+ */
+export interface CompiledPipeline {
+  readonly active: ActivePipeline
+  readonly upstreams: ReadonlyMap<string, Upstream>
+  /** Canonical config of each upstream gw built from config, to reuse unchanged ones on reload. */
+  readonly upstreamKeys: ReadonlyMap<string, string>
+  readonly instances: readonly PolicyInstance[]
+  readonly routes: readonly RouteSummary[]
+  readonly options: GatewayOptions
+  readonly mounts: AdminMountTable | undefined
+}
+
+/** Validated process-level options: the parts a reload cannot change. */
+export interface ValidatedOptions {
+  server: ServerConfig
+  admin: AdminConfig | undefined
+}
+
+/**
+ * Validates gateway options, collecting every problem with its path; throws `GW_ERR_CONFIG` with
+ * `extensions.issues` listing them.
+ *
+ * @example
+ * ```ts
+ * const { server } = validateOptions({ routes: [{ path: '/', upstream: 'api' }], upstreams: { api: { url } } })
+ * ```
+ */
+export function validateOptions(options: GatewayOptions): ValidatedOptions {
+  const issues: ConfigIssue[] = []
+  const server = serverSchema.safeParse(options.server ?? {}, { error: configErrorMap })
+  if (!server.success) issues.push(...collectIssues(server.error, 'server'))
+  const admin =
+    options.admin === undefined ? undefined : adminSchema.safeParse(options.admin, { error: configErrorMap })
+  if (admin !== undefined && !admin.success) issues.push(...collectIssues(admin.error, 'admin'))
+  const upstreamNames = Object.keys(options.upstreams ?? {})
+  for (const [name, input] of Object.entries(options.upstreams ?? {})) {
+    if (isUpstream(input)) continue
+    const parsed = upstreamSchema.safeParse(input, { error: configErrorMap })
+    if (!parsed.success) issues.push(...collectIssues(parsed.error, `upstreams.${name}`))
+  }
+  const ids = new Set<string>()
+  const routes = Array.isArray(options.routes) ? options.routes : []
+  if (!Array.isArray(options.routes)) issues.push({ path: 'routes', message: 'expected an array of routes' })
+  routes.forEach((route, index) => {
+    const { policies: _policies, handler, ...base } = route
+    const parsed = routeBaseSchema.safeParse(base, { error: configErrorMap })
+    if (!parsed.success) issues.push(...collectIssues(parsed.error, `routes[${index}]`))
+    if (route.upstream !== undefined && !upstreamNames.includes(route.upstream)) {
+      issues.push({
+        path: `routes[${index}].upstream`,
+        message: `unknown upstream '${route.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
+      })
+    }
+    route.split?.forEach((branch, b) => {
+      if (!upstreamNames.includes(branch.upstream))
+        issues.push({
+          path: `routes[${index}].split[${b}].upstream`,
+          message: `unknown upstream '${branch.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
+        })
+    })
+    if (route.split !== undefined && !route.split.some((b) => b.weight > 0))
+      issues.push({ path: `routes[${index}].split`, message: 'at least one branch needs a positive weight' })
+    if (route.mirror !== undefined && !upstreamNames.includes(route.mirror.upstream))
+      issues.push({
+        path: `routes[${index}].mirror.upstream`,
+        message: `unknown upstream '${route.mirror.upstream}' (defined: ${upstreamNames.join(', ') || 'none'})`,
+      })
+    const targets = [route.upstream, route.split, handler].filter((t) => t !== undefined).length
+    if (targets === 0) {
+      issues.push({ path: `routes[${index}]`, message: 'a route needs an upstream, a split or a handler' })
+    }
+    if (targets > 1) {
+      issues.push({
+        path: `routes[${index}]`,
+        message: 'a route has exactly one of upstream, split and handler',
+      })
+    }
+    const id = routeId(route)
+    if (ids.has(id)) issues.push({ path: `routes[${index}].id`, message: `duplicate route id '${id}'` })
+    ids.add(id)
+  })
+  if (issues.length > 0 || !server.success || (admin !== undefined && !admin.success)) {
+    throw coreErrors.config.create(`invalid gateway configuration:\n${formatIssues(issues)}`, {
+      extensions: { issues },
+    })
+  }
+  return { server: server.data, admin: admin?.data }
+}
+
+/**
+ * Compiles validated options into a pipeline: creates (or, on reload, reuses unchanged) upstreams, runs each
+ * policy's `create()`, checks chain orders and builds one chain per route. On failure everything it created
+ * is closed again and reused upstreams are left alone.
+ *
+ * @example
+ * ```ts
+ * const next = await compilePipeline(options, deps, current)
+ * ```
+ */
+export async function compilePipeline(
+  options: GatewayOptions,
+  deps: PipelineDeps,
+  previous?: CompiledPipeline,
+): Promise<CompiledPipeline> {
+  const { log, clock, telemetry, serverConfig } = deps
+  const upstreams = new Map<string, Upstream>()
+  const upstreamKeys = new Map<string, string>()
+  const created: Upstream[] = []
+  const instances: PolicyInstance[] = []
+  const mounts = deps.adminTaken === undefined ? undefined : new AdminMountTable(deps.adminTaken)
+  try {
+    for (const [name, input] of Object.entries(options.upstreams ?? {})) {
+      if (isUpstream(input)) {
+        upstreams.set(name, input)
+        continue
+      }
+      const config = upstreamSchema.parse(input)
+      const key = canonicalJson(config)
+      upstreamKeys.set(name, key)
+      const old = previous?.upstreams.get(name)
+      if (old !== undefined && previous?.upstreamKeys.get(name) === key) {
+        upstreams.set(name, old)
+        continue
+      }
+      const upstream = createUpstream(name, config, {
+        log: log.child({ upstream: name }),
+        via: serverConfig.via,
+        trustProxy: deps.addresses,
+        requestIdHeader: serverConfig.requestIdHeader,
+        clock,
+      })
+      created.push(upstream)
+      upstreams.set(name, upstream)
+    }
+    const ctx = { log, clock, telemetry, resources: options.resources ?? {}, admin: mounts }
+    const gatewayEntries = options.policies ?? []
+    const gatewayPolicies = await instantiatePolicies(gatewayEntries, undefined, ctx)
+    instances.push(...gatewayPolicies)
+    validateChainOrder(
+      gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
+      log,
+    )
+
+    const router = new GatewayRouter<CompiledRoute>()
+    const routes: RouteSummary[] = []
+    for (const [index, route] of options.routes.entries()) {
+      const id = routeId(route)
+      const routeEntries = route.policies ?? []
+      validateChainOrder(
+        [
+          ...gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
+          ...routeEntries.map((entry, i) => ({ entry, where: `routes[${index}].policies[${i}]` })),
+        ],
+        log,
+      )
+      const routePolicies = await instantiatePolicies(routeEntries, id, ctx)
+      instances.push(...routePolicies)
+      const chain: CompiledChain = {
+        routeId: id,
+        policies: [...gatewayPolicies, ...routePolicies],
+        terminal: terminalFor(route, upstreams),
+        telemetry,
+      }
+      const upstream = route.upstream === undefined ? undefined : upstreams.get(route.upstream)
+      const upgrade = route.websocket === false ? undefined : upstream?.upgrade?.bind(upstream)
+      const methods = routeMethods(route)
+      router.add({
+        id,
+        pattern: route.path,
+        methods,
+        host: route.host,
+        value: {
+          chain,
+          upgradeChain: upgrade === undefined ? undefined : { ...chain, terminal: upgrade },
+          pattern: route.path,
+          upstream: route.upstream,
+          mapPath: createUpstreamPathMapper(route.stripPrefix, route.rewrite),
+        },
+      })
+      routes.push({
+        id,
+        methods,
+        host: route.host,
+        pattern: route.path,
+        upstream: route.upstream ?? route.split?.map((b) => b.upstream),
+        policies: chain.policies.map((p) => p.name),
+      })
+    }
+    const active: ActivePipeline = {
+      router,
+      fallback: {
+        routeId: '__unmatched',
+        policies: gatewayPolicies,
+        terminal: (ex) => unmatched(ex, router),
+        telemetry,
+      },
+      bare: { routeId: '__rejected', policies: [], terminal: (ex) => unmatched(ex, router), telemetry },
+      inflight: 0,
+      onIdle: undefined,
+    }
+    return { active, upstreams, upstreamKeys, instances, routes, options, mounts }
+  } catch (error) {
+    await closeParts(created, instances)
+    throw error
+  }
+}
+
+/**
+ * Closes a pipeline's policies (reverse order) and the upstreams not in `keep` (the ones a newer pipeline
+ * reuses).
+ *
+ * @example
+ * ```ts
+ * await closePipeline(old, new Set(next.upstreams.values()))
+ * ```
+ */
+export async function closePipeline(
+  pipeline: CompiledPipeline,
+  keep: ReadonlySet<Upstream> = new Set(),
+): Promise<void> {
+  await closeParts(
+    [...pipeline.upstreams.values()].filter((u) => !keep.has(u)),
+    pipeline.instances,
+  )
+}
+
+async function closeParts(
+  upstreams: readonly Upstream[],
+  instances: readonly PolicyInstance[],
+): Promise<void> {
+  await Promise.allSettled(upstreams.map((u) => u.close()))
+  for (const instance of [...instances].reverse()) {
+    try {
+      await instance.handlers.close?.()
+    } catch (error) {
+      instance.log.error({ err: error }, 'policy close failed')
+    }
+  }
+}
+
+/**
+ * JSON with object keys sorted, so two equal configs give equal strings whatever their key order.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: 2 }) === canonicalJson({ a: 2, b: 1 }) // true
+ * ```
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
+    const sorted: Record<string, unknown> = {}
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k]
+    return sorted
+  })
+}
+
+export function routeId(route: RouteConfig): string {
+  return (
+    route.id ??
+    (route.methods ? `${route.methods.join(',')} ${route.path}` : route.path) +
+      (route.host ? `@${route.host}` : '')
+  )
+}
+
+function routeMethods(route: RouteConfig): string[] {
+  const methods = [...(route.methods ?? DEFAULT_ROUTE_METHODS)]
+  if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD')
+  return methods
+}
+
+function terminalFor(
+  route: RouteConfig,
+  upstreams: Map<string, Upstream>,
+  random: () => number = Math.random,
+): Terminal {
+  if (route.handler !== undefined) return route.handler
+  const options = route.retryNonIdempotent === true ? { retryNonIdempotent: true } : undefined
+  let proxy: Terminal
+  if (route.split !== undefined) {
+    const choose = createSplit(
+      route.split.map((b) => ({ upstream: upstreams.get(b.upstream)!, weight: b.weight })),
+    )
+    proxy = (ex) => {
+      const upstream = choose()
+      if (ex.route.upstream !== upstream.name) ex.route = { ...ex.route, upstream: upstream.name }
+      return upstream.forward(ex, options)
+    }
+  } else {
+    const upstream = upstreams.get(route.upstream!)!
+    proxy = options === undefined ? (ex) => upstream.forward(ex) : (ex) => upstream.forward(ex, options)
+  }
+  const mirror = route.mirror
+  if (mirror === undefined) return proxy
+  const shadow = upstreams.get(mirror.upstream)!
+  const share = (mirror.percent ?? 100) / 100
+  return (ex) => {
+    if (share >= 1 || random() < share) mirrorRequest(ex, shadow)
+    return proxy(ex)
+  }
+}
+
+function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | ReturnType<Terminal> {
+  const allowed = router.allowedMethods(ex.request.url, ex.request.host)
+  if (allowed.length === 0)
+    throw coreErrors.notFound.create(`No route for ${ex.request.method} ${ex.request.path}`)
+  const allow = allowed.join(', ')
+  if (ex.request.method === 'OPTIONS') return { status: 204, headers: { allow }, body: null }
+  throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not allowed here`, { headers: { allow } })
+}
+
+export function isUpstream(value: unknown): value is Upstream {
+  return typeof (value as Upstream | undefined)?.forward === 'function'
+}
