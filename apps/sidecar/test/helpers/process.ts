@@ -1,0 +1,34 @@
+import type { ChildProcess } from 'node:child_process'
+
+/** Resolves with the first match of `pattern` in the process output; rejects on exit or after `timeoutMs`. */
+export function waitForOutput(
+  proc: ChildProcess,
+  pattern: RegExp,
+  output: () => string,
+  timeoutMs = 10_000,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`)),
+      timeoutMs,
+    )
+    const check = (): void => {
+      const match = pattern.exec(output())
+      if (match) finish(undefined, match)
+    }
+    const onExit = (code: number | null): void =>
+      finish(new Error(`exited with ${code} before ${pattern}:\n${output()}`))
+    function finish(error?: Error, match?: RegExpMatchArray): void {
+      clearTimeout(timer)
+      proc.stdout?.off('data', check)
+      proc.stderr?.off('data', check)
+      proc.off('exit', onExit)
+      if (error) reject(error)
+      else resolve(match as RegExpMatchArray)
+    }
+    proc.stdout?.on('data', check)
+    proc.stderr?.on('data', check)
+    proc.once('exit', onExit)
+    check()
+  })
+}
