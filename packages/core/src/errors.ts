@@ -98,6 +98,7 @@ export const coreErrors = defineErrors({
   upstreamUnavailable: { code: 'GW_ERR_UPSTREAM_UNAVAILABLE', status: 502, title: 'Bad gateway' },
   upstreamReset: { code: 'GW_ERR_UPSTREAM_RESET', status: 502, title: 'Bad gateway' },
   upstreamProtocol: { code: 'GW_ERR_UPSTREAM_PROTOCOL', status: 502, title: 'Bad gateway' },
+  upstreamTls: { code: 'GW_ERR_UPSTREAM_TLS', status: 502, title: 'Bad gateway' },
   noUpstream: { code: 'GW_ERR_NO_UPSTREAM', status: 503, title: 'Service unavailable' },
   shuttingDown: { code: 'GW_ERR_SHUTTING_DOWN', status: 503, title: 'Service unavailable' },
   noHealthyTarget: { code: 'GW_ERR_NO_HEALTHY_TARGET', status: 503, title: 'Service unavailable' },

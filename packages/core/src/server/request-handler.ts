@@ -65,6 +65,7 @@ const kPipeline = Symbol('gw.pipeline')
 const kSent = Symbol('gw.sent')
 const kBody = Symbol('gw.body')
 const kResponse = Symbol('gw.response')
+const kH2 = Symbol('gw.h2')
 
 interface StreamedBody extends Readable {
   [kResponse]: TrackedResponse
@@ -77,7 +78,9 @@ interface TrackedResponse extends ServerResponse {
   [kChain]: CompiledChain
   [kRuntime]: HandlerRuntime
   [kPipeline]: ActivePipeline
-  [kSent]: { status: number; socket: Socket | null; bytesBefore: number } | undefined
+  [kSent]: { status: number; socket: Socket | null; bytesBefore: number; counted: number } | undefined
+  /** An HTTP/2 stream (compat API): no connection-level headers; body bytes are counted, not socket bytes. */
+  [kH2]: boolean
   [kBody]: StreamedBody | undefined
 }
 
@@ -101,7 +104,7 @@ export function createRequestHandler(
       (method === 'GET' || method === 'HEAD') &&
       (matchesPath(url, healthPath) || matchesPath(url, readyPath))
     ) {
-      answerProbe(rt, res, matchesPath(url, healthPath))
+      answerProbe(rt, res, matchesPath(url, healthPath), req.httpVersionMajor === 2)
       return
     }
     rt.state.inflight++
@@ -162,6 +165,7 @@ export function createRequestHandler(
     tracked[kPipeline] = pipeline
     tracked[kSent] = undefined
     tracked[kBody] = undefined
+    tracked[kH2] = req.httpVersionMajor === 2
     res.once('close', onResponseClose)
 
     if (early !== undefined) {
@@ -188,7 +192,8 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   const rt = res[kRuntime]
   const headers = response.headers
   headers[rt.config.requestIdHeader] = ex.id
-  if (rt.state.draining || ex.closeConnection) headers.connection = 'close'
+  if (res[kH2]) dropConnectionHeaders(headers)
+  else if (rt.state.draining || ex.closeConnection) headers.connection = 'close'
   try {
     res.writeHead(response.status, headers)
   } catch (error) {
@@ -208,12 +213,15 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   res[kSent] = sentMark(res, response.status)
   const body = response.body
   if (body === null) res.end()
-  else if (typeof body === 'string' || body instanceof Uint8Array) res.end(body)
-  else {
+  else if (typeof body === 'string' || body instanceof Uint8Array) {
+    if (res[kH2]) res[kSent]!.counted = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
+    res.end(body)
+  } else {
     const streamed = body as StreamedBody
     streamed[kResponse] = res
     res[kBody] = streamed
     streamed.once('error', onBodyError)
+    if (res[kH2]) streamed.on('data', countChunk)
     streamed.pipe(res)
   }
 }
@@ -232,9 +240,22 @@ function onBodyError(this: StreamedBody, error: Error): void {
 }
 
 /** The socket is kept: node detaches it from the response before 'close', and its byte count is still needed. */
-function sentMark(res: ServerResponse, status: number): TrackedResponse[typeof kSent] {
+function sentMark(res: TrackedResponse, status: number): TrackedResponse[typeof kSent] {
+  if (res[kH2]) return { status, socket: null, bytesBefore: 0, counted: 0 }
   const socket = res.socket
-  return { status, socket, bytesBefore: socket?.bytesWritten ?? 0 }
+  return { status, socket, bytesBefore: socket?.bytesWritten ?? 0, counted: 0 }
+}
+
+function countChunk(this: StreamedBody, chunk: Buffer | string): void {
+  const sent = this[kResponse][kSent]
+  if (sent !== undefined) sent.counted += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+}
+
+const H2_CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']
+
+/** HTTP/2 forbids connection-specific response headers (node throws ERR_HTTP2_INVALID_CONNECTION_HEADERS). */
+function dropConnectionHeaders(headers: GwResponse['headers']): void {
+  for (const name of H2_CONNECTION_HEADERS) if (headers[name] !== undefined) delete headers[name]
 }
 
 function onResponseClose(this: TrackedResponse): void {
@@ -259,7 +280,7 @@ function finish(res: TrackedResponse, status: number, aborted: boolean): void {
   const chain = res[kChain]
   const rt = res[kRuntime]
   const sent = res[kSent]
-  const bytes = sent?.socket ? Math.max(0, sent.socket.bytesWritten - sent.bytesBefore) : 0
+  const bytes = sent?.socket ? Math.max(0, sent.socket.bytesWritten - sent.bytesBefore) : (sent?.counted ?? 0)
   completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
   if (aborted)
     ex.log.info(
@@ -272,7 +293,7 @@ function finish(res: TrackedResponse, status: number, aborted: boolean): void {
   if (rt.state.inflight === 0 && rt.state.onIdle !== undefined) rt.state.onIdle()
 }
 
-function answerProbe(rt: HandlerRuntime, res: ServerResponse, health: boolean): void {
+function answerProbe(rt: HandlerRuntime, res: ServerResponse, health: boolean, h2: boolean): void {
   let status = 200
   let payload: Record<string, unknown>
   if (health)
@@ -287,7 +308,7 @@ function answerProbe(rt: HandlerRuntime, res: ServerResponse, health: boolean): 
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
-    ...(rt.state.draining ? { connection: 'close' } : {}),
+    ...(rt.state.draining && !h2 ? { connection: 'close' } : {}),
   })
   res.end(body)
 }

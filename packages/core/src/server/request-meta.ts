@@ -20,7 +20,8 @@ export function acceptRequestId(value: string | string[] | undefined): string | 
 
 /**
  * Returns the Host header if the request has exactly one syntactically valid Host, else undefined.
- * Node keeps only the first of duplicate Host headers, so the raw headers are scanned for a second one.
+ * Node keeps only the first of duplicate Host headers, so the raw headers are scanned for a second one. On
+ * HTTP/2 the host is the `:authority` pseudo-header (or `host` when a client sends that instead).
  *
  * @example
  * ```ts
@@ -28,6 +29,10 @@ export function acceptRequestId(value: string | string[] | undefined): string | 
  * ```
  */
 export function validHost(req: IncomingMessage): string | undefined {
+  if (req.httpVersionMajor === 2) {
+    const authority = req.headers[':authority'] ?? req.headers.host
+    return typeof authority === 'string' && HOST.test(authority) ? authority : undefined
+  }
   const host = req.headers.host
   if (host === undefined || !HOST.test(host)) return undefined
   const raw = req.rawHeaders

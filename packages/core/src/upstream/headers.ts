@@ -127,7 +127,8 @@ function joinHeader(value: string | string[]): string {
 
 /**
  * Builds the headers sent upstream from the client request, in one pass and one object: drops hop-by-hop
- * headers (and those listed in `Connection`), `Host` (unless `preserveHost`) and `Expect`; sets
+ * headers (and those listed in `Connection`), HTTP/2 pseudo-headers (`:authority`, `:path`, ...), `Host`
+ * (unless `preserveHost`) and `Expect`; sets
  * `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host`, `Forwarded`, `Via` and the request id.
  * Incoming `X-Forwarded-For` / `Forwarded` are extended when `peer` is a trusted proxy and replaced otherwise;
  * a trusted proxy's `X-Forwarded-Proto` / `X-Forwarded-Host` are kept.
@@ -151,7 +152,7 @@ export function buildUpstreamHeaders(
   const out: UpstreamRequestHeaders = {}
   for (const name in incoming) {
     const value = incoming[name]
-    if (value === undefined || DROPPED_UPSTREAM.has(name)) continue
+    if (value === undefined || DROPPED_UPSTREAM.has(name) || name.charCodeAt(0) === 58) continue
     if (listed?.includes(name)) continue
     out[name] = value
   }
