@@ -20,6 +20,43 @@ export const POLICY_PACKAGES = [
   '@gw/metrics',
 ] as const
 
+/**
+ * The package of every policy our packages define, so that a file naming one that is not installed gets
+ * "install @gw/cache to use policy 'cache'". A test keeps it equal to the packages' `policies` exports.
+ *
+ * @example
+ * ```ts
+ * POLICY_PACKAGE_OF['rate-limit'] // '@gw/ratelimit'
+ * ```
+ */
+export const POLICY_PACKAGE_OF: Readonly<Record<string, (typeof POLICY_PACKAGES)[number]>> = {
+  jwt: '@gw/auth',
+  'api-key': '@gw/auth',
+  introspection: '@gw/auth',
+  basic: '@gw/auth',
+  authorize: '@gw/auth',
+  'any-of': '@gw/auth',
+  'rate-limit': '@gw/ratelimit',
+  'concurrency-limit': '@gw/ratelimit',
+  cache: '@gw/cache',
+  'cache-purge': '@gw/cache',
+  'request-headers': '@gw/transform',
+  'response-headers': '@gw/transform',
+  rewrite: '@gw/transform',
+  'json-body': '@gw/transform',
+  compress: '@gw/transform',
+  'security-headers': '@gw/security',
+  cors: '@gw/security',
+  'request-validation': '@gw/security',
+  'openapi-validation': '@gw/security',
+  'ip-filter': '@gw/security',
+  'attack-filter': '@gw/security',
+  'bot-filter': '@gw/security',
+  metrics: '@gw/metrics',
+  'access-log': '@gw/metrics',
+  'trace-context': '@gw/metrics',
+}
+
 /** Where policies came from: a package or plugin and the names it contributed. */
 export interface PolicySource {
   module: string
@@ -95,6 +132,22 @@ function policiesOf(module: Record<string, unknown>, name: string): PolicyLike[]
 async function importFile(path: string, label: string): Promise<Record<string, unknown>> {
   if (!existsSync(path)) throw new PluginError(`cannot find plugin '${label}' (${path})`)
   return load(pathToFileURL(path).href, label)
+}
+
+/**
+ * Imports an installed package from the CLI's own node_modules, else from those above `cwd`; `undefined` when
+ * it is not installed. An installed package that fails to load is a {@link PluginError}.
+ *
+ * @example
+ * ```ts
+ * const auth = await importInstalled<{ hashApiKey(key: string): string }>('@gw/auth', process.cwd())
+ * ```
+ */
+export async function importInstalled<T = Record<string, unknown>>(
+  name: string,
+  cwd: string,
+): Promise<T | undefined> {
+  return (await importPackage(name, cwd)) as T | undefined
 }
 
 async function importPackage(name: string, cwd: string): Promise<Record<string, unknown> | undefined> {

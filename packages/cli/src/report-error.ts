@@ -1,5 +1,5 @@
 import { type ConfigIssue, formatIssues } from '@gw/core/config'
-import { PluginError } from './discover-policies.js'
+import { PluginError, POLICY_PACKAGE_OF } from './discover-policies.js'
 import type { CliIo } from './run-cli.js'
 
 /**
@@ -15,7 +15,7 @@ export function reportError(error: unknown, io: CliIo, file: string | undefined)
   const issues = configIssues(error)
   if (issues !== undefined) {
     const where = file === undefined ? '' : ` in ${file}`
-    io.stderr(`gw: invalid configuration${where}:\n${formatIssues(issues)}\n`)
+    io.stderr(`gw: invalid configuration${where}:\n${formatIssues(issues.map(missingPackage))}\n`)
   } else if (error instanceof PluginError) {
     io.stderr(`gw: ${error.message}\n`)
   } else {
@@ -24,6 +24,14 @@ export function reportError(error: unknown, io: CliIo, file: string | undefined)
     io.stderr(`gw: ${typeof code === 'string' && code.startsWith('GW_ERR_') ? `${code}: ` : ''}${message}\n`)
   }
   return 1
+}
+
+/** "unknown policy 'cache'" for a policy of one of our packages means that package is not installed. */
+function missingPackage(issue: ConfigIssue): ConfigIssue {
+  const name = /^unknown policy '([^']+)'/.exec(issue.message)?.[1]
+  const pkg =
+    name !== undefined && Object.hasOwn(POLICY_PACKAGE_OF, name) ? POLICY_PACKAGE_OF[name] : undefined
+  return pkg === undefined ? issue : { ...issue, message: `install ${pkg} to use policy '${name}'` }
 }
 
 function configIssues(error: unknown): ConfigIssue[] | undefined {

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import type { EnvSource } from '@gw/core/config'
+import { runHashKey } from './commands/hash-key.js'
+import { runRoutes } from './commands/routes.js'
 import { runSchema } from './commands/schema.js'
 import { runStart } from './commands/start.js'
 import { runValidate } from './commands/validate.js'
@@ -13,6 +15,8 @@ export interface CliIo {
   stderr(text: string): void
   env: EnvSource
   cwd: string
+  /** Where `gw hash-key` reads a key from when it is not an argument. Default `process.stdin`. */
+  stdin?: AsyncIterable<unknown>
 }
 
 /** The parsed command line shared by the commands. */
@@ -34,10 +38,14 @@ Commands:
   validate <file>    Check a gateway file (.yaml, .yml, .json): prints OK, or every problem and exits 1
   start <file>       Start a gateway from a file; SIGTERM/SIGINT drain in-flight requests and stop it
   schema             Print the JSON Schema of gateway files (for editors)
+  routes <file>      Print the route table (id, methods, host, path, upstream, policies); --json for JSON
+  hash-key [key]     Print the hash the api-key policy is configured with (@gw/auth); reads the key from
+                     stdin when omitted, which keeps it out of the shell history: gw hash-key < key.txt
 
 Options:
   --plugin <module>  Also load the policies a module exports as \`policies\` (path or package; repeatable)
   --out <file>       schema: write the JSON Schema to a file instead of stdout
+  --json             routes: print JSON instead of a text table
   --port <port>      start: listen on this port instead of server.port
   --host <address>   start: listen on this address instead of server.host
   -h, --help         Show this help
@@ -99,6 +107,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       case 'schema':
         if (rest.length > 0) return usage(`unexpected argument '${rest[0]}'`)
         return await runSchema(ctx, values.out)
+      case 'routes': {
+        const [file, extra] = rest
+        if (file === undefined) return usage('routes needs a config file')
+        if (extra !== undefined) return usage(`unexpected argument '${extra}'`)
+        return await runRoutes(file, ctx, { json: values.json === true })
+      }
+      case 'hash-key':
+        if (rest.length > 1) return usage(`unexpected argument '${rest[1]}'`)
+        return await runHashKey(rest[0], ctx, io.stdin ?? process.stdin)
       default:
         return usage(`unknown command '${command}'`)
     }
@@ -115,6 +132,7 @@ function parse(argv: readonly string[]) {
     options: {
       plugin: { type: 'string', multiple: true },
       out: { type: 'string' },
+      json: { type: 'boolean' },
       port: { type: 'string' },
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h' },

@@ -9,9 +9,14 @@ export {
   type RouteBaseInput,
   rewriteSchema,
   routeBaseSchema,
+  type RedirectHttpConfig,
+  redirectHttpSchema,
   type ServerConfig,
   type ServerInput,
   serverSchema,
+  type TlsConfig,
+  tlsCertificateSchema,
+  tlsSchema,
 } from './config/schema.js'
 export {
   coreErrors,
@@ -79,6 +84,7 @@ export {
   createClientAddressResolver,
   normaliseIp,
 } from './server/request-meta.js'
+export { type GatewayServer, H2_MAX_CONCURRENT_STREAMS } from './server/listener.js'
 export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
 export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
@@ -113,7 +119,9 @@ export {
   type UpstreamConfig,
   type UpstreamDeps,
   type UpstreamInput,
+  type UpstreamTlsConfig,
   upstreamSchema,
+  upstreamTlsSchema,
 } from './upstream/index.js'
 export type {
   ForwardOptions,

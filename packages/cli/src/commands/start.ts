@@ -7,6 +7,7 @@ import {
   type LogLevel,
 } from '@gw/core'
 import { loadConfigFile, toGatewayOptions } from '@gw/core/config'
+import { createFileResources } from '../resources.js'
 import type { CliContext } from '../run-cli.js'
 import { loadRegistry } from './load-registry.js'
 
@@ -34,7 +35,12 @@ export async function runStart(file: string, ctx: CliContext, overrides: ListenO
   const log = createConsoleLogger(level ?? 'info', {}, (line) => io.stdout(line))
   const registry = await loadRegistry(ctx)
   const { config } = loadConfigFile(resolve(io.cwd, file), { registry, env: io.env })
-  const gateway = await createGateway({ ...toGatewayOptions(config, registry), logger: log })
+  const options = toGatewayOptions(config, registry)
+  const built = await createFileResources(config, { cwd: io.cwd, log, connect: true })
+  const gateway = await createGateway({ ...options, ...built.options, logger: log }).catch(async (error) => {
+    await built.close()
+    throw error
+  })
   try {
     const listen: { port?: number; host?: string } = {}
     if (overrides.port !== undefined) listen.port = overrides.port
@@ -42,14 +48,16 @@ export async function runStart(file: string, ctx: CliContext, overrides: ListenO
     await gateway.listen(listen)
   } catch (error) {
     await gateway.close().catch(() => undefined)
+    await built.close()
     throw error
   }
   io.stderr(
-    `gw: listening on ${gateway.url} (${file}; policies: ${[...registry.keys()].join(', ') || 'none'})\n`,
+    `gw: listening on ${gateway.url} (${file}; policies: ${[...registry.keys()].join(', ') || 'none'}${built.summary.map((r) => `; ${r}`).join('')})\n`,
   )
   return new Promise<number>((done) => {
     let settled = false
-    handleShutdownSignals(gateway, log, (code) => {
+    const stop = { close: () => gateway.close().finally(() => built.close()) }
+    handleShutdownSignals(stop, log, (code) => {
       if (settled) return
       settled = true
       done(code)

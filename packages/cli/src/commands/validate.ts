@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { noopLogger, validateChainOrder } from '@gw/core'
 import { formatIssues, loadConfigFile, toGatewayOptions } from '@gw/core/config'
+import { createFileResources } from '../resources.js'
 import type { CliContext } from '../run-cli.js'
 import { loadRegistry } from './load-registry.js'
 
@@ -20,6 +21,7 @@ export async function runValidate(file: string, ctx: CliContext): Promise<number
     env: ctx.io.env,
   })
   const options = toGatewayOptions(config, registry)
+  await createFileResources(config, { cwd: ctx.io.cwd, log: noopLogger, connect: false })
   const gatewayChain = (options.policies ?? []).map((entry, i) => ({ entry, where: `policies[${i}]` }))
   validateChainOrder(gatewayChain, noopLogger)
   options.routes.forEach((route, index) => {

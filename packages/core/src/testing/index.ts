@@ -1,3 +1,10 @@
+export {
+  createTestCertificates,
+  type IssueOptions,
+  type TestCertificate,
+  type TestCertificateAuthority,
+  type TestCertificatesOptions,
+} from './certificates.js'
 export { createManualClock, type ManualClock } from './clock.js'
 export { createTestExchange, type TestExchangeOptions, type TestRequest } from './exchange.js'
 export {

@@ -1,0 +1,232 @@
+import {
+  coreErrors,
+  createClientAddressResolver,
+  type GatewayOptions,
+  type Logger,
+  type Telemetry,
+  type Upstream,
+} from '@gw/core'
+import type { ConfigIssue, FileConfig, ServerConfig } from '@gw/core/config'
+import { serverSchema } from '@gw/core/config'
+import { importInstalled } from './discover-policies.js'
+
+type RedisSection = NonNullable<NonNullable<FileConfig['resources']>['redis']>
+
+interface RedisClientLike {
+  connect(): Promise<unknown>
+  quit(): Promise<unknown>
+  disconnect(): void
+  on(event: 'error', listener: (error: Error) => void): unknown
+}
+
+interface IoredisModule {
+  Redis: new (...args: unknown[]) => RedisClientLike
+  Cluster: new (...args: unknown[]) => RedisClientLike
+}
+
+interface MetricsModule {
+  createPrometheusTelemetry(options: unknown, deps: { log: Logger }): Telemetry
+  instrumentUpstreams(
+    telemetry: Telemetry,
+    configs: NonNullable<FileConfig['upstreams']>,
+    deps: {
+      log: Logger
+      via: string
+      trustProxy: ReturnType<typeof createClientAddressResolver>
+      requestIdHeader: string
+    },
+  ): Record<string, Upstream>
+}
+
+/** What {@link createFileResources} built: the parts to spread into `createGateway` and how to close them. */
+export interface FileResources {
+  /** `resources`, `telemetry` and (with telemetry) instrumented `upstreams` for `createGateway`. */
+  options: Pick<GatewayOptions, 'resources' | 'telemetry' | 'upstreams'>
+  /** What was created, for the start-up line: e.g. `['redis 127.0.0.1:6379', 'prometheus telemetry']`. */
+  summary: string[]
+  /** Closes the Redis client (after the gateway closed). Idempotent. */
+  close(): Promise<void>
+}
+
+/** Options of {@link createFileResources}. */
+export interface FileResourcesOptions {
+  /** Where `ioredis` and `@gw/metrics` are looked up besides the CLI itself. */
+  cwd: string
+  log: Logger
+  /** Connect to Redis now (`gw start`); `gw validate` only checks that the packages are installed. */
+  connect: boolean
+}
+
+/**
+ * Builds the shared resources a gateway file's `resources` section describes: an ioredis client
+ * (`resources.redis`; ioredis is imported only then, from the CLI or `cwd`) and the Prometheus telemetry of
+ * @gw/metrics (`resources.metrics`, on by default when the file uses the `metrics` policy), with the upstreams
+ * instrumented into it. Problems are `GW_ERR_CONFIG` errors whose issues name the `resources.*` path. An
+ * unreachable Redis is logged, not fatal: the client keeps reconnecting and each policy follows its
+ * `onStoreError` meanwhile.
+ *
+ * @example
+ * ```ts
+ * const built = await createFileResources(config, { cwd: process.cwd(), log, connect: true })
+ * const gateway = await createGateway({ ...toGatewayOptions(config, registry), ...built.options, logger: log })
+ * ```
+ */
+export async function createFileResources(
+  config: FileConfig,
+  options: FileResourcesOptions,
+): Promise<FileResources> {
+  const { cwd, log } = options
+  const section = config.resources ?? {}
+  const summary: string[] = []
+  const built: FileResources['options'] = {}
+  let redis: RedisClientLike | undefined
+
+  const wantMetrics = section.metrics ?? usesPolicy(config, 'metrics')
+  if (wantMetrics !== false) {
+    const metrics = await importInstalled<MetricsModule>('@gw/metrics', cwd)
+    if (metrics === undefined) {
+      if (section.metrics !== undefined)
+        fail('resources.metrics', 'install @gw/metrics to use Prometheus telemetry')
+    } else {
+      const telemetry = createTelemetry(metrics, wantMetrics === true ? {} : wantMetrics, log)
+      built.telemetry = telemetry
+      summary.push('prometheus telemetry')
+      if (config.upstreams !== undefined && options.connect) {
+        const server: ServerConfig = config.server ?? serverSchema.parse({})
+        built.upstreams = metrics.instrumentUpstreams(telemetry, config.upstreams, {
+          log,
+          via: server.via,
+          trustProxy: createClientAddressResolver(server.trustProxy),
+          requestIdHeader: server.requestIdHeader,
+        })
+      }
+    }
+  }
+
+  if (section.redis !== undefined) {
+    const ioredis = await importInstalled<IoredisModule>('ioredis', cwd)
+    if (ioredis === undefined || typeof ioredis.Redis !== 'function') {
+      fail('resources.redis', 'install ioredis to connect to Redis (npm i ioredis)')
+    }
+    if (options.connect) {
+      redis = await connectRedis(ioredis, section.redis, log)
+      built.resources = { redis } as unknown as GatewayOptions['resources']
+    }
+    summary.push(`redis ${describeRedis(section.redis)}`)
+  }
+  if (built.upstreams !== undefined) {
+    built.resources = { ...built.resources, upstreams: built.upstreams } as GatewayOptions['resources']
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    options: built,
+    summary,
+    close() {
+      closing ??= redis === undefined ? Promise.resolve() : closeRedis(redis, log)
+      return closing
+    },
+  }
+}
+
+function usesPolicy(config: FileConfig, name: string): boolean {
+  const named = (entries: { policy: string }[] | undefined) =>
+    entries?.some((e) => e.policy === name) ?? false
+  return named(config.policies) || config.routes.some((route) => named(route.policies))
+}
+
+function createTelemetry(metrics: MetricsModule, input: unknown, log: Logger): Telemetry {
+  try {
+    return metrics.createPrometheusTelemetry(input, { log })
+  } catch (error) {
+    const nested = (error as { extensions?: { issues?: unknown } }).extensions?.issues
+    if (!Array.isArray(nested)) throw error
+    const issues = (nested as ConfigIssue[]).map((issue) => ({
+      path: `resources.metrics${issue.path.replace(/^telemetry/, '')}`,
+      message: issue.message,
+    }))
+    throw configError(issues)
+  }
+}
+
+async function connectRedis(
+  ioredis: IoredisModule,
+  section: RedisSection,
+  log: Logger,
+): Promise<RedisClientLike> {
+  const common = {
+    connectTimeout: section.connectTimeout,
+    ...(section.username === undefined ? {} : { username: section.username }),
+    ...(section.password === undefined ? {} : { password: section.password }),
+    ...(section.tls ? { tls: {} } : {}),
+  }
+  // No offline queue and no per-command retries: while Redis is down, store calls fail at once and each policy
+  // follows its onStoreError instead of queueing requests.
+  const failFast = { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true }
+  let client: RedisClientLike
+  if (section.cluster !== undefined) {
+    const nodes = section.cluster.map((node) => {
+      if (typeof node !== 'string') return node
+      const at = node.lastIndexOf(':')
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) }
+    })
+    client = new ioredis.Cluster(nodes, {
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      redisOptions: { ...common, maxRetriesPerRequest: 0 },
+    })
+  } else if (section.url !== undefined) {
+    client = new ioredis.Redis(section.url, { ...common, ...failFast })
+  } else {
+    client = new ioredis.Redis({
+      host: section.host ?? '127.0.0.1',
+      port: section.port ?? 6379,
+      ...(section.db === undefined ? {} : { db: section.db }),
+      ...common,
+      ...failFast,
+    })
+  }
+  const where = describeRedis(section)
+  client.on('error', (error) => log.warn({ err: error, redis: where }, 'redis error'))
+  try {
+    await client.connect()
+    log.info({ redis: where }, 'redis connected')
+  } catch (error) {
+    log.warn(
+      { err: error, redis: where },
+      'redis unreachable at start-up; serving with store errors until it is back',
+    )
+  }
+  return client
+}
+
+async function closeRedis(client: RedisClientLike, log: Logger): Promise<void> {
+  try {
+    await client.quit()
+  } catch {
+    client.disconnect()
+  }
+  log.info({}, 'redis closed')
+}
+
+function describeRedis(section: RedisSection): string {
+  if (section.cluster !== undefined) return `cluster of ${section.cluster.length}`
+  if (section.url !== undefined) {
+    const url = new URL(section.url)
+    return `${url.hostname}:${url.port || 6379}`
+  }
+  return `${section.host ?? '127.0.0.1'}:${section.port ?? 6379}`
+}
+
+function configError(issues: ConfigIssue[]): Error {
+  return coreErrors.config.create(
+    `invalid configuration:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`,
+    {
+      extensions: { issues },
+    },
+  )
+}
+
+function fail(path: string, message: string): never {
+  throw configError([{ path, message }])
+}
