@@ -10,11 +10,13 @@ import type { GatewayOptions, RouteConfig } from './gateway-types.js'
 import type { Logger } from './logger.js'
 import {
   type CompiledChain,
+  type InstantiateContext,
   instantiatePolicies,
   type PolicyInstance,
   type Terminal,
   validateChainOrder,
 } from './policy/chain.js'
+import type { PolicyEntry } from './policy/types.js'
 import { GatewayRouter } from './router/router.js'
 import { createUpstreamPathMapper } from './router/upstream-path.js'
 import type { ActivePipeline, CompiledRoute } from './server/request-handler.js'
@@ -187,8 +189,7 @@ export async function compilePipeline(
     }
     const ctx = { log, clock, telemetry, resources: options.resources ?? {}, admin: mounts }
     const gatewayEntries = options.policies ?? []
-    const gatewayPolicies = await instantiatePolicies(gatewayEntries, undefined, ctx)
-    instances.push(...gatewayPolicies)
+    const gatewayPolicies = await instantiateEach(gatewayEntries, undefined, ctx, instances)
     validateChainOrder(
       gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
       log,
@@ -206,8 +207,7 @@ export async function compilePipeline(
         ],
         log,
       )
-      const routePolicies = await instantiatePolicies(routeEntries, id, ctx)
-      instances.push(...routePolicies)
+      const routePolicies = await instantiateEach(routeEntries, id, ctx, instances)
       const chain: CompiledChain = {
         routeId: id,
         policies: [...gatewayPolicies, ...routePolicies],
@@ -256,6 +256,23 @@ export async function compilePipeline(
     await closeParts(created, instances)
     throw error
   }
+}
+
+/** Instantiates entry by entry so that, when one `create()` throws, the ones before it are closed again. */
+async function instantiateEach(
+  entries: readonly PolicyEntry[],
+  routeId: string | undefined,
+  ctx: InstantiateContext,
+  created: PolicyInstance[],
+): Promise<PolicyInstance[]> {
+  const out: PolicyInstance[] = []
+  for (const entry of entries) {
+    const [instance] = await instantiatePolicies([entry], routeId, ctx)
+    if (instance === undefined) continue
+    out.push(instance)
+    created.push(instance)
+  }
+  return out
 }
 
 /**
