@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/config/index.ts', 'src/testing/index.ts'],
+  entry: ['src/index.ts', 'src/config/index.ts', 'src/testing/index.ts', 'src/cluster/index.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

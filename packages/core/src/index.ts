@@ -1,4 +1,7 @@
 export { z } from 'zod'
+export { isSecretName, redactConfig } from './admin/redact.js'
+export { type AdminConfig, type AdminInput, adminSchema } from './admin/schema.js'
+export type { AdminHandler, AdminMounts, AdminReply, AdminRequest } from './admin/types.js'
 export { type ReadBodyOptions, readBody } from './body.js'
 export { type Clock, systemClock } from './clock.js'
 export { duration, parseDuration } from './config/duration.js'
@@ -6,11 +9,11 @@ export { type ConfigIssue, collectIssues, formatIssues, formatPath } from './con
 export {
   DEFAULT_ROUTE_METHODS,
   httpMethodSchema,
+  type RedirectHttpConfig,
   type RouteBaseInput,
+  redirectHttpSchema,
   rewriteSchema,
   routeBaseSchema,
-  type RedirectHttpConfig,
-  redirectHttpSchema,
   type ServerConfig,
   type ServerInput,
   serverSchema,
@@ -39,7 +42,7 @@ export {
   UNMATCHED_ROUTE,
 } from './exchange/exchange.js'
 export { createGateway } from './gateway.js'
-export type { Gateway, GatewayOptions, RouteConfig, RouteHandler } from './gateway-types.js'
+export type { Gateway, GatewayOptions, ReloadResult, RouteConfig, RouteHandler } from './gateway-types.js'
 export { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel, noopLogger } from './logger.js'
 export {
   type CompiledChain,
@@ -79,12 +82,12 @@ export {
   type Verdict,
 } from './policy/types.js'
 export { GatewayRouter, type RouteMatch, type RouterRoute } from './router/router.js'
+export { type GatewayServer, H2_MAX_CONCURRENT_STREAMS } from './server/listener.js'
 export {
   type ClientAddressResolver,
   createClientAddressResolver,
   normaliseIp,
 } from './server/request-meta.js'
-export { type GatewayServer, H2_MAX_CONCURRENT_STREAMS } from './server/listener.js'
 export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
 export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'

@@ -114,6 +114,8 @@ describe('configJsonSchema', () => {
     expect(Object.keys(props(schema as Json))).toEqual([
       '$schema',
       'server',
+      'admin',
+      'workers',
       'upstreams',
       'policies',
       'routes',

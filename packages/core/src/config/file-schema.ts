@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { type AdminConfig, type AdminInput, adminSchema } from '../admin/schema.js'
+import { workersSchema } from '../cluster/schema.js'
 import type { PolicyDefinition, PolicyMode } from '../policy/types.js'
 import { type UpstreamConfig, upstreamSchema } from '../upstream/schema.js'
 import { duration } from './duration.js'
@@ -37,6 +39,10 @@ export interface FileConfigInput {
   /** Editor hint (`./gw.schema.json`); ignored by gw. */
   $schema?: string
   server?: ServerInput
+  /** The admin listener (operator endpoints). */
+  admin?: AdminInput
+  /** node:cluster workers for `gw start` (a count or `auto`). */
+  workers?: number | 'auto'
   upstreams?: Record<string, z.input<typeof upstreamSchema>>
   policies?: FilePolicyEntry[]
   routes: FileRouteInput[]
@@ -47,6 +53,8 @@ export interface FileConfigInput {
 export interface FileConfig {
   $schema?: string
   server?: ServerConfig
+  admin?: AdminConfig
+  workers?: number | 'auto'
   upstreams?: Record<string, UpstreamConfig>
   policies?: FilePolicyEntry[]
   routes: FileRoute[]
@@ -244,6 +252,8 @@ function buildSchema(registry: PolicyRegistry, target: Target): z.ZodType<FileCo
     .strictObject({
       $schema: z.string().optional().describe('JSON Schema of this file, for editors; ignored by gw.'),
       server: serverSchema.optional(),
+      admin: adminSchema.optional(),
+      workers: workersSchema.optional(),
       upstreams: z
         .record(
           z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'upstream names are letters, digits, _ . and -'),

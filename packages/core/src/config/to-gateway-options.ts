@@ -42,6 +42,7 @@ export function toGatewayOptions(fileConfig: FileConfig, registry: PolicyRegistr
   }
   const options: GatewayOptions = { routes }
   if (fileConfig.server !== undefined) options.server = fileConfig.server
+  if (fileConfig.admin !== undefined) options.admin = fileConfig.admin
   if (fileConfig.upstreams !== undefined) options.upstreams = fileConfig.upstreams
   if (policies !== undefined) options.policies = policies
   return options
