@@ -3,7 +3,9 @@ import { PassThrough, type Readable } from 'node:stream'
 import { coreErrors } from '../errors.js'
 
 /**
- * Whether a request carries a body: a positive `Content-Length` or any `Transfer-Encoding`.
+ * Whether a request carries a body: a positive `Content-Length` or any `Transfer-Encoding`; on HTTP/2 (which
+ * has neither necessarily) whether the client's HEADERS frame left the stream open (`body` is the
+ * `Http2ServerRequest`).
  *
  * @example
  * ```ts
@@ -11,10 +13,12 @@ import { coreErrors } from '../errors.js'
  * hasRequestBody({ 'content-length': '0' }) // false
  * ```
  */
-export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
+export function hasRequestBody(headers: IncomingHttpHeaders, body?: unknown): boolean {
   if (headers['transfer-encoding'] !== undefined) return true
   const length = headers['content-length']
-  return length !== undefined && length !== '0' && Number(length) > 0
+  if (length !== undefined) return length !== '0' && Number(length) > 0
+  if (headers[':method'] === undefined) return false
+  return (body as { stream?: { endAfterHeaders?: boolean } } | undefined)?.stream?.endAfterHeaders === false
 }
 
 const noop = (): void => {}

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { ConnectionOptions } from 'node:tls'
 import type { Pool } from 'undici'
 import { type Clock, systemClock } from '../clock.js'
 import { collectIssues, formatIssues } from '../config/format-issues.js'
@@ -20,6 +21,7 @@ import { backoffDelay, isIdempotentMethod } from './retry.js'
 import { RetryBudget } from './retry-budget.js'
 import { type AnyUpstreamInput, type RetryOn, type UpstreamConfig, upstreamSchema } from './schema.js'
 import { createUpstreamTarget, joinPath, type UpstreamTarget } from './target.js'
+import { loadUpstreamTls } from './tls.js'
 import { compileTrustProxy, type TrustProxy } from './trust-proxy.js'
 import type { ForwardOptions, ManagedUpstream, TargetSpec, TargetStatus } from './types.js'
 import { openUpgrade, upgradeTunnelKey } from './websocket.js'
@@ -109,6 +111,7 @@ class ProxyUpstream implements ManagedUpstream {
   readonly #maxPending: number
   readonly #resolver: DnsResolver
   readonly #closingPools = new Set<Promise<void>>()
+  readonly #tls: ConnectionOptions | undefined
   #declared: TargetSpec[]
   #targets: UpstreamTarget[] = []
   #pending = 0
@@ -128,6 +131,7 @@ class ProxyUpstream implements ManagedUpstream {
       isTrustedProxy: compileTrustProxy(deps.trustProxy),
     }
     this.#closeGrace = deps.closeGrace ?? 2000
+    this.#tls = config.tls === undefined ? undefined : loadUpstreamTls(name, config.tls)
     this.#resolver = deps.resolver ?? systemResolver
     const now = (): number => this.#clock.now()
     this.#balancer = createBalancer(config.balancer, { now, random: this.#random })
@@ -202,6 +206,7 @@ class ProxyUpstream implements ManagedUpstream {
         createUpstreamTarget(
           { url: spec.url, weight: spec.weight ?? 1, hostHeader: spec.hostHeader },
           this.#config,
+          this.#tls,
         ),
       )
     const order = new Map(specs.map((s, i) => [s.url, i]))
@@ -305,6 +310,7 @@ class ProxyUpstream implements ManagedUpstream {
         headers,
         timeout: this.#config.timeouts.headers,
         upstream: this.name,
+        tls: this.#tls,
       },
       this.#forwarding.via,
     ).then(
@@ -332,7 +338,7 @@ class ProxyUpstream implements ManagedUpstream {
     if (buffered !== undefined) {
       body = buffered
       headers['content-length'] = String(buffered.length)
-    } else body = hasRequestBody(request.headers) ? shieldBody(request.body) : null
+    } else body = hasRequestBody(request.headers, request.body) ? shieldBody(request.body) : null
     const method = request.method
     const replayable = body === null || buffered !== undefined
     const retry = this.#retry

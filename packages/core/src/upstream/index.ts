@@ -56,7 +56,9 @@ export {
   timeoutsSchema,
   type UpstreamConfig,
   type UpstreamInput,
+  type UpstreamTlsConfig,
   upstreamSchema,
+  upstreamTlsSchema,
 } from './schema.js'
 export {
   createTarget,
@@ -66,5 +68,6 @@ export {
   type Target,
   UpstreamTarget,
 } from './target.js'
+export { loadUpstreamTls } from './tls.js'
 export { compileTrustProxy, type TrustProxy } from './trust-proxy.js'
 export type { ForwardOptions, ManagedUpstream, TargetSpec, TargetStatus, Upstream } from './types.js'

@@ -28,6 +28,25 @@ const PROTOCOL = new Set([
   'UND_ERR_RES_EXCEEDED_MAX_SIZE',
 ])
 const CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED'])
+const CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+function isTlsFailure(code: string): boolean {
+  return CERTIFICATE.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')
+}
 const RETRIABLE = new Set([
   'ECONNREFUSED',
   'EAI_AGAIN',
@@ -54,7 +73,8 @@ function codeOf(error: unknown): string {
  * Maps an error from an upstream call (undici or the OS) to a {@link GatewayError}, following the fixed table:
  * cannot connect -> 502 `GW_ERR_UPSTREAM_UNAVAILABLE`; reset before a response -> 502 `GW_ERR_UPSTREAM_RESET`;
  * connect or headers timeout -> 504 `GW_ERR_UPSTREAM_TIMEOUT`; malformed response (`HPE_*`) -> 502
- * `GW_ERR_UPSTREAM_PROTOCOL`; pool closed -> 503 `GW_ERR_SHUTTING_DOWN`; an invalid request built by a policy ->
+ * `GW_ERR_UPSTREAM_PROTOCOL`; an upstream certificate that fails verification or a failed TLS handshake -> 502
+ * `GW_ERR_UPSTREAM_TLS` (detail and `reason` code shown: they describe the upstream, not the client); pool closed -> 503 `GW_ERR_SHUTTING_DOWN`; an invalid request built by a policy ->
  * 500; a mismatching request body length -> 400. A `GatewayError` passes through unchanged. The underlying error
  * is kept as `cause` (for logs) and never exposed.
  *
@@ -70,7 +90,14 @@ export function mapUpstreamError(error: unknown, upstream: string): UpstreamFail
   const code = codeOf(error)
   const options = { cause: error }
   let mapped: GatewayError
-  if (UNAVAILABLE.has(code)) {
+  if (isTlsFailure(code)) {
+    mapped = coreErrors.upstreamTls.create(
+      CERTIFICATE.has(code)
+        ? 'The upstream TLS certificate could not be verified'
+        : 'The TLS handshake with the upstream failed',
+      { cause: error, expose: true, extensions: { reason: code } },
+    )
+  } else if (UNAVAILABLE.has(code)) {
     mapped = coreErrors.upstreamUnavailable.create(`Upstream '${upstream}' is unreachable (${code})`, options)
   } else if (RESET.has(code)) {
     mapped = coreErrors.upstreamReset.create(

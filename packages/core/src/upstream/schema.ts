@@ -313,6 +313,55 @@ export const dnsSchema = z
   .strict()
 
 /**
+ * TLS towards the targets of an `https://` upstream: trusted CAs, the SNI / verified name, and a client
+ * certificate for mTLS. Files are read once at start-up. Verification is on unless `rejectUnauthorized: false`.
+ *
+ * @example
+ * ```ts
+ * upstreamTlsSchema.parse({ ca: '/etc/gw/internal-ca.pem', servername: 'users.internal' })
+ * ```
+ */
+export const upstreamTlsSchema = z
+  .object({
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Path of CA certificates (PEM) trusted for the targets' certificates, instead of the system store.",
+      ),
+    servername: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'SNI name sent and name verified in the certificate (default the target host, none for IPs; a Host header sent upstream by `preserveHost` or `dns` takes its place).',
+      ),
+    rejectUnauthorized: z
+      .boolean()
+      .default(true)
+      .describe('Verify the target certificate; false accepts any certificate (testing only).'),
+    cert: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Path of a client certificate (PEM) presented to the targets (mTLS).'),
+    key: z.string().min(1).optional().describe('Path of the private key (PEM) of `cert`.'),
+    passphrase: z.string().optional().describe('Passphrase of an encrypted `key`.'),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Lowest TLS version offered.'),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if ((value.cert === undefined) !== (value.key === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: value.cert === undefined ? ['cert'] : ['key'],
+        message: 'a client certificate needs both `cert` and `key`',
+        input: value,
+      })
+  })
+
+/**
  * An upstream (service) gw forwards to: one target (`url`) or several (`targets`), a balancer, health checks,
  * outlier detection, a circuit breaker, a concurrency cap and retries.
  *
@@ -383,6 +432,9 @@ export const upstreamSchema = z
         pipelining: 1,
       })
       .describe('Connection pool per target (undici Pool).'),
+    tls: upstreamTlsSchema
+      .optional()
+      .describe('TLS options for `https://` targets: CA, SNI name, verification, client certificate.'),
     preserveHost: z
       .boolean()
       .default(false)
@@ -435,6 +487,8 @@ export type HealthCheckConfig = z.output<typeof healthCheckSchema>
 export type OutlierDetectionConfig = z.output<typeof outlierDetectionSchema>
 /** Circuit-breaker config after defaults. */
 export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>
+/** Upstream TLS config after defaults. */
+export type UpstreamTlsConfig = z.output<typeof upstreamTlsSchema>
 /** Retry config after defaults. */
 export type RetryConfig = z.output<typeof retrySchema>
 /** A retry condition. */

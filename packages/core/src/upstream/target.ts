@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
 import type { UpstreamConfig } from './schema.js'
 
@@ -100,14 +101,21 @@ export class UpstreamTarget implements Target {
 export function createUpstreamTarget(
   spec: { url: string; weight: number; hostHeader?: string },
   config: UpstreamConfig,
+  tls?: ConnectionOptions,
 ): UpstreamTarget {
   const origin = new URL(spec.url).origin
-  return new UpstreamTarget(spec.url, spec.weight, new Pool(origin, poolOptions(config)), spec.hostHeader)
+  return new UpstreamTarget(
+    spec.url,
+    spec.weight,
+    new Pool(origin, poolOptions(config, tls)),
+    spec.hostHeader,
+  )
 }
 
 /**
  * Builds the undici `Pool` options for an upstream: connection cap, keep-alive (off means `pipelining: 0`, so
- * every request carries `Connection: close`), connect / headers / body timeouts (0 disables one). undici runs
+ * every request carries `Connection: close`), connect / headers / body timeouts (0 disables one), and the TLS
+ * connection options of `https://` targets (see `loadUpstreamTls`). undici runs
  * the headers and body timeouts on coarse timers: they fire up to about a second late.
  *
  * @example
@@ -116,14 +124,14 @@ export function createUpstreamTarget(
  * options.connections // 128
  * ```
  */
-export function poolOptions(config: UpstreamConfig): Pool.Options {
+export function poolOptions(config: UpstreamConfig, tls?: ConnectionOptions): Pool.Options {
   const { pool, timeouts } = config
   return {
     connections: pool.connections,
     pipelining: pool.keepAlive ? pool.pipelining : 0,
     keepAliveTimeout: pool.keepAliveTimeout,
     keepAliveMaxTimeout: pool.keepAliveMaxTimeout,
-    connect: { timeout: timeouts.connect },
+    connect: tls === undefined ? { timeout: timeouts.connect } : { ...tls, timeout: timeouts.connect },
     headersTimeout: timeouts.headers,
     bodyTimeout: timeouts.body,
   }

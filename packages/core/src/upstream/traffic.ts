@@ -61,7 +61,7 @@ const EMPTY: readonly Buffer[] = []
  */
 export function mirrorRequest(ex: Exchange, shadow: Upstream): boolean {
   const request = ex.request
-  if (ex.bufferedBody === undefined && hasRequestBody(request.headers)) return false
+  if (ex.bufferedBody === undefined && hasRequestBody(request.headers, request.body)) return false
   const copy = new Exchange({
     id: ex.id,
     request: new GwRequest({

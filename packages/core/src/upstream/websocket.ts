@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
 import { coreErrors } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
 import type { GwResponse, ResponseHeaders } from '../policy/types.js'
@@ -37,6 +38,8 @@ export interface UpgradeTarget {
   readonly timeout: number
   /** Upstream name, for error messages. */
   readonly upstream: string
+  /** TLS options of an `https://` target (CA, SNI name, client certificate). */
+  readonly tls?: ConnectionOptions | undefined
 }
 
 /**
@@ -56,10 +59,12 @@ export function openUpgrade(ex: Exchange, target: UpgradeTarget, via: string): P
   const headers = target.headers
   headers.connection = 'Upgrade'
   headers.upgrade = String(ex.request.headers.upgrade ?? 'websocket')
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  const https = url.protocol === 'https:'
+  const send = https ? httpsRequest : httpRequest
   return new Promise<GwResponse>((resolve, reject) => {
     let settled = false
     const req = send({
+      ...(https ? target.tls : undefined),
       host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: url.port === '' ? undefined : Number(url.port),
       method: ex.request.method,
