@@ -282,6 +282,132 @@ describe('HTTPS and HTTP/2 listener', () => {
   })
 })
 
+describe('HTTP/2 lifecycle', () => {
+  it('counts body bytes, drains an in-flight h2 stream on close() and refuses new streams', async () => {
+    const pki = createTestCertificates()
+    const outcomes: { status: number; bytesSent: number }[] = []
+    const record = definePolicy({
+      name: 'tls-test-outcomes',
+      stage: 'observe',
+      schema: z.object({}),
+      create: () => ({
+        onComplete: (_ex, outcome) => {
+          outcomes.push({ status: outcome.status, bytesSent: outcome.bytesSent })
+        },
+      }),
+    })
+    let release: (() => void) | undefined
+    const gw = await createGateway({
+      server: {
+        host: '127.0.0.1',
+        port: 0,
+        drainTimeout: 5000,
+        tls: { cert: pki.server.certPath, key: pki.server.keyPath },
+      },
+      policies: [record({})],
+      routes: [
+        { path: '/fixed', handler: () => ({ status: 200, headers: {}, body: 'x'.repeat(1000) }) },
+        {
+          path: '/slow',
+          handler: async () => {
+            await new Promise<void>((resolve) => {
+              release = resolve
+            })
+            return { status: 200, headers: {}, body: 'done' }
+          },
+        },
+      ],
+    })
+    await gw.listen()
+    const session = h2connect(gw.url, { ca: pki.ca.cert })
+    try {
+      const fixed = await h2Request(session, { ':method': 'GET', ':path': '/fixed' })
+      expect(fixed.body.length).toBe(1000)
+      expect(outcomes).toEqual([{ status: 200, bytesSent: 1000 }])
+      const slow = h2Request(session, { ':method': 'GET', ':path': '/slow' })
+      for (let i = 0; i < 100 && release === undefined; i++) await sleep(10)
+      expect(release).toBeDefined()
+      const goaway = once(session, 'goaway')
+      const closed = gw.close()
+      await goaway
+      expect(gw.ready).toBe(false)
+      release?.()
+      const res = await slow
+      expect(res.status).toBe(200)
+      expect(res.body.toString()).toBe('done')
+      await closed
+      expect(outcomes).toHaveLength(2)
+    } finally {
+      session.destroy()
+      await gw.close()
+      pki.cleanup()
+    }
+  })
+
+  it('applies maxHeaderSize to HTTP/1.1 (431) and HTTP/2 (stream refused) on the TLS listener', async () => {
+    const pki = createTestCertificates()
+    const gw = await createGateway({
+      server: {
+        host: '127.0.0.1',
+        port: 0,
+        maxHeaderSize: 2048,
+        tls: { cert: pki.server.certPath, key: pki.server.keyPath },
+      },
+      routes: [{ path: '/x', handler: () => ({ status: 200, headers: {}, body: 'ok' }) }],
+    })
+    await gw.listen()
+    const big = 'a'.repeat(4096)
+    const agent = new Agent({ connect: { ca: pki.ca.cert } })
+    const session = h2connect(gw.url, { ca: pki.ca.cert })
+    try {
+      const h1 = await request(`${gw.url}/x`, { dispatcher: agent, headers: { 'x-big': big } })
+      expect(h1.statusCode).toBe(431)
+      expect(h1.headers['content-type']).toBe('application/problem+json')
+      await h1.body.dump()
+      const small = await h2Request(session, { ':method': 'GET', ':path': '/x' })
+      expect(small.status).toBe(200)
+      const outcome = await h2Request(session, { ':method': 'GET', ':path': '/x', 'x-big': big }).then(
+        (r) => `status ${r.status}`,
+        (e: NodeJS.ErrnoException) => e.code,
+      )
+      expect(outcome).toBe('ERR_HTTP2_STREAM_ERROR')
+      const after = await request(`${gw.url}/x`, { dispatcher: agent })
+      expect(after.statusCode).toBe(200)
+      await after.body.dump()
+    } finally {
+      session.destroy()
+      await agent.close()
+      await gw.close()
+      pki.cleanup()
+    }
+  })
+
+  it('serves HTTP/1.1 only over TLS with http2: false', async () => {
+    const pki = createTestCertificates()
+    const gw = await createGateway({
+      server: {
+        host: '127.0.0.1',
+        port: 0,
+        http2: false,
+        tls: { cert: pki.server.certPath, key: pki.server.keyPath },
+      },
+      routes: [{ path: '/x', handler: () => ({ status: 200, headers: {}, body: 'ok' }) }],
+    })
+    await gw.listen()
+    try {
+      const port = Number(new URL(gw.url).port)
+      expect((await peerCertificate(port, 'localhost', ['h2', 'http/1.1'])).alpn).toBe('http/1.1')
+      const agent = new Agent({ connect: { ca: pki.ca.cert }, allowH2: true })
+      const res = await request(`${gw.url}/x`, { dispatcher: agent })
+      expect(await res.body.text()).toBe('ok')
+      await agent.close()
+    } finally {
+      await gw.close()
+      pki.cleanup()
+    }
+  })
+})
+
 describe('WebSocket over HTTPS/1.1', () => {
   it('upgrades through the HTTP/2-capable TLS listener', async () => {
     const pki = createTestCertificates()
