@@ -36,7 +36,8 @@ const USAGE = `Usage: gw <command> [options]
 
 Commands:
   validate <file>    Check a gateway file (.yaml, .yml, .json): prints OK, or every problem and exits 1
-  start <file>       Start a gateway from a file; SIGTERM/SIGINT drain in-flight requests and stop it
+  start <file>       Start a gateway from a file; SIGTERM/SIGINT drain in-flight requests and stop it,
+                     SIGHUP reloads the file (the running config keeps serving if the new one is invalid)
   schema             Print the JSON Schema of gateway files (for editors)
   routes <file>      Print the route table (id, methods, host, path, upstream, policies); --json for JSON
   hash-key [key]     Print the hash the api-key policy is configured with (@gw/auth); reads the key from
@@ -48,6 +49,8 @@ Options:
   --json             routes: print JSON instead of a text table
   --port <port>      start: listen on this port instead of server.port
   --host <address>   start: listen on this address instead of server.host
+  --workers <n|auto> start: run n node:cluster workers (auto: one per CPU) instead of the file's workers
+  --watch            start: also reload when the file changes
   -h, --help         Show this help
   -v, --version      Show the version
 
@@ -102,7 +105,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
           return usage(`--port must be an integer from 0 to 65535, got '${values.port}'`)
         }
-        return await runStart(file, ctx, { port, host: values.host })
+        const workers = parseWorkers(values.workers)
+        if (workers === null)
+          return usage(`--workers must be a positive integer or 'auto', got '${values.workers}'`)
+        return await runStart(file, ctx, { port, host: values.host, workers, watch: values.watch })
       }
       case 'schema':
         if (rest.length > 0) return usage(`unexpected argument '${rest[0]}'`)
@@ -135,10 +141,19 @@ function parse(argv: readonly string[]) {
       json: { type: 'boolean' },
       port: { type: 'string' },
       host: { type: 'string' },
+      workers: { type: 'string' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
   })
+}
+
+function parseWorkers(value: string | undefined): number | 'auto' | undefined | null {
+  if (value === undefined) return undefined
+  if (value === 'auto') return 'auto'
+  const count = Number(value)
+  return Number.isInteger(count) && count >= 1 && count <= 256 ? count : null
 }
 
 function version(): string {

@@ -1,26 +1,47 @@
-import { resolve } from 'node:path'
+import cluster from 'node:cluster'
+import { type FSWatcher, watch } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
 import {
   createConsoleLogger,
   createGateway,
+  type GatewayOptions,
   handleShutdownSignals,
   LOG_LEVELS,
+  type Logger,
   type LogLevel,
 } from '@gw/core'
-import { loadConfigFile, toGatewayOptions } from '@gw/core/config'
+import { resolveWorkers, runCluster } from '@gw/core/cluster'
+import { type FileConfig, loadConfigFile, type PolicyRegistry, toGatewayOptions } from '@gw/core/config'
 import { createFileResources } from '../resources.js'
 import type { CliContext } from '../run-cli.js'
 import { loadRegistry } from './load-registry.js'
 
-/** `--port` / `--host` overrides of `gw start`. */
+/** `--port` / `--host` / `--workers` / `--watch` options of `gw start`. */
 export interface ListenOverrides {
   port: number | undefined
   host: string | undefined
+  /** `--workers`: overrides the file's `workers`. */
+  workers?: number | 'auto' | undefined
+  /** `--watch`: reload when the file changes. */
+  watch?: boolean | undefined
+}
+
+/** A started gateway as `gw start` runs it: how to reload it from its file and how to stop it. */
+interface StartedGateway {
+  readonly url: string
+  readonly adminUrl: string
+  reload(): Promise<unknown>
+  close(): Promise<void>
 }
 
 /**
  * `gw start <file>`: loads and validates the file, creates the gateway, listens and prints where. Resolves
  * with the exit code once a SIGTERM/SIGINT drained and closed it (0), or at once on a second signal (1).
- * Logs are JSON lines on stdout at `LOG_LEVEL` (default info); the `gw:` lines go to stderr.
+ * SIGHUP (and, with `--watch`, a change of the file) reloads the file: routes, upstreams and policies swap
+ * for new requests while in-flight ones finish; an invalid file is reported and the running configuration
+ * keeps serving. With `workers` (file) or `--workers` above 1 or `auto`, the gateway runs in node:cluster
+ * workers under a primary that replaces crashed workers, forwards SIGHUP and restarts them one by one on
+ * SIGUSR2. Logs are JSON lines on stdout at `LOG_LEVEL` (default info); the `gw:` lines go to stderr.
  *
  * @example
  * ```ts
@@ -34,10 +55,75 @@ export async function runStart(file: string, ctx: CliContext, overrides: ListenO
     io.stderr(`gw: ignoring LOG_LEVEL='${io.env.LOG_LEVEL}' (use ${LOG_LEVELS.join(', ')})\n`)
   const log = createConsoleLogger(level ?? 'info', {}, (line) => io.stdout(line))
   const registry = await loadRegistry(ctx)
-  const { config } = loadConfigFile(resolve(io.cwd, file), { registry, env: io.env })
-  const options = toGatewayOptions(config, registry)
+  const path = resolve(io.cwd, file)
+  const { config } = loadConfigFile(path, { registry, env: io.env })
+  const workers = overrides.workers ?? config.workers ?? 1
+  const start = () => startGateway(file, path, config, registry, ctx, log, overrides)
+
+  if (workers === 1) {
+    const gateway = await start()
+    return new Promise<number>((done) => {
+      let settled = false
+      const reload = () => {
+        gateway.reload().catch(() => undefined)
+      }
+      const unwatch = overrides.watch ? watchFile(path, reload, log, io) : () => {}
+      process.on('SIGHUP', reload)
+      const stop = {
+        close: () => {
+          unwatch()
+          process.off('SIGHUP', reload)
+          return gateway.close()
+        },
+      }
+      handleShutdownSignals(stop, log, (code) => {
+        if (settled) return
+        settled = true
+        done(code)
+      })
+    })
+  }
+  if (cluster.isPrimary) {
+    io.stderr(
+      `gw: primary ${process.pid} starting ${workers === 'auto' ? resolveWorkers('auto') : workers} workers (${file}; SIGHUP reloads, SIGUSR2 restarts them one by one)\n`,
+    )
+  }
+  const unwatch =
+    cluster.isPrimary && overrides.watch
+      ? watchFile(path, () => process.kill(process.pid, 'SIGHUP'), log, io)
+      : () => {}
+  try {
+    return await runCluster({ workers, start, log })
+  } finally {
+    unwatch()
+  }
+}
+
+async function startGateway(
+  file: string,
+  path: string,
+  config: FileConfig,
+  registry: PolicyRegistry,
+  ctx: CliContext,
+  log: Logger,
+  overrides: ListenOverrides,
+): Promise<StartedGateway> {
+  const { io } = ctx
   const built = await createFileResources(config, { cwd: io.cwd, log, connect: true })
-  const gateway = await createGateway({ ...options, ...built.options, logger: log }).catch(async (error) => {
+  const resourcesKey = JSON.stringify(config.resources ?? {})
+  const fromFile = (): GatewayOptions => {
+    const { config: next } = loadConfigFile(path, { registry, env: io.env })
+    if (JSON.stringify(next.resources ?? {}) !== resourcesKey)
+      log.warn({ path: 'resources' }, 'reload: resources only change on restart; the running ones stay')
+    return { ...toGatewayOptions(next, registry), ...built.options, logger: log, reloadSource: fromFile }
+  }
+  const options = toGatewayOptions(config, registry)
+  const gateway = await createGateway({
+    ...options,
+    ...built.options,
+    logger: log,
+    reloadSource: fromFile,
+  }).catch(async (error) => {
     await built.close()
     throw error
   })
@@ -52,18 +138,53 @@ export async function runStart(file: string, ctx: CliContext, overrides: ListenO
     throw error
   }
   io.stderr(
-    `gw: listening on ${gateway.url} (${file}; policies: ${[...registry.keys()].join(', ') || 'none'}${built.summary.map((r) => `; ${r}`).join('')})\n`,
+    `gw: listening on ${gateway.url} (${file}; policies: ${[...registry.keys()].join(', ') || 'none'}${built.summary.map((r) => `; ${r}`).join('')}${gateway.adminUrl ? `; admin ${gateway.adminUrl}` : ''}${cluster.isWorker ? `; worker ${process.pid}` : ''})\n`,
   )
-  return new Promise<number>((done) => {
-    let settled = false
-    const stop = { close: () => gateway.close().finally(() => built.close()) }
-    handleShutdownSignals(stop, log, (code) => {
-      if (settled) return
-      settled = true
-      done(code)
-    })
-  })
+  return {
+    url: gateway.url,
+    adminUrl: gateway.adminUrl,
+    async reload() {
+      try {
+        const result = await gateway.reload(fromFile())
+        io.stderr(
+          `gw: reloaded ${file}: routes +${result.routes.added.length} -${result.routes.removed.length}, upstreams +${result.upstreams.added.length} -${result.upstreams.removed.length} ~${result.upstreams.replaced.length}${result.restartRequired.length > 0 ? `; restart required for ${result.restartRequired.join(', ')}` : ''}\n`,
+        )
+        return result
+      } catch (error) {
+        io.stderr(
+          `gw: reload of ${file} rejected; still serving the previous configuration: ${error instanceof Error ? error.message : String(error)}\n`,
+        )
+        throw error
+      }
+    },
+    close: () => gateway.close().finally(() => built.close()),
+  }
 }
+
+/** Watches the file's directory (editors replace files by rename) and calls `onChange` once changes settle. */
+function watchFile(path: string, onChange: () => void, log: Logger, io: CliContext['io']): () => void {
+  const name = basename(path)
+  let timer: NodeJS.Timeout | undefined
+  let watcher: FSWatcher
+  try {
+    watcher = watch(dirname(path), (_event, changed) => {
+      if (changed !== null && changed !== name) return
+      clearTimeout(timer)
+      timer = setTimeout(onChange, WATCH_DEBOUNCE_MS)
+    })
+  } catch (error) {
+    io.stderr(`gw: cannot watch ${path}: ${error instanceof Error ? error.message : String(error)}\n`)
+    return () => {}
+  }
+  watcher.on('error', (error) => log.warn({ err: error }, 'config file watch failed'))
+  log.info({ file: path }, 'watching the config file for changes')
+  return () => {
+    clearTimeout(timer)
+    watcher.close()
+  }
+}
+
+const WATCH_DEBOUNCE_MS = 300
 
 function logLevel(value: string | undefined): LogLevel | undefined {
   if (value === undefined || value === '') return 'info'
