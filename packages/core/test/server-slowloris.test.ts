@@ -11,7 +11,7 @@ describe('headersTimeout against a slowloris client', () => {
   beforeAll(async () => {
     gw = await createGateway({
       server: { headersTimeout: 400 },
-      routes: [{ path: '/*', handler: () => ({ status: 200, body: 'ok' }) }],
+      routes: [{ path: '/*', handler: () => ({ status: 200, headers: {}, body: 'ok' }) }],
     })
     port = (await gw.listen({ port: 0, host: '127.0.0.1' })).port
   })

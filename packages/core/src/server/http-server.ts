@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type { Socket } from 'node:net'
+import { finished } from 'node:stream'
 import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError, renderProblem } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -67,7 +68,9 @@ function checkingInterval(config: ServerConfig): number {
 
 /**
  * Answers a malformed HTTP/1.x request on its socket with a problem+json 400, 408 or 431 and closes it; resets
- * and sockets that are no longer writable are just destroyed. Never throws.
+ * and sockets that are no longer writable are just destroyed. When the bad bytes follow a complete request whose
+ * response is still being written (pipelining), that response finishes first and the connection closes after
+ * it, so no error reply is spliced into or answered for the wrong request. Never throws.
  *
  * @example
  * ```ts
@@ -77,6 +80,12 @@ function checkingInterval(config: ServerConfig): number {
 export function onClientError(error: Error & { code?: string }, socket: Socket, log: Logger): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
+    return
+  }
+  const inflight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (inflight != null && !inflight.writableEnded && (inflight.req.complete || inflight.headersSent)) {
+    inflight.shouldKeepAlive = false
+    finished(inflight, () => socket.end())
     return
   }
   const gwError = classifyClientError(error)

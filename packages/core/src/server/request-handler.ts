@@ -65,6 +65,10 @@ const kPipeline = Symbol('gw.pipeline')
 const kSent = Symbol('gw.sent')
 const kBody = Symbol('gw.body')
 const kResponse = Symbol('gw.response')
+/** Set on a socket whose current response closes it: pipelined requests already parsed behind it are not served. */
+const kClosing = Symbol('gw.closing')
+
+type ClosingSocket = Socket & { [kClosing]?: boolean }
 const kH2 = Symbol('gw.h2')
 
 interface StreamedBody extends Readable {
@@ -98,6 +102,7 @@ export function createRequestHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { healthPath, readyPath } = rt.config
   return function handleRequest(req, res) {
+    if ((req.socket as ClosingSocket)[kClosing] === true) return
     let url = req.url ?? '/'
     const method = req.method ?? 'GET'
     if (
@@ -118,6 +123,8 @@ export function createRequestHandler(
         early = coreErrors.badRequest.create('Request target must be origin-form or absolute-form')
       else {
         url = absolute.path
+        if (host !== undefined && !sameAuthority(host, absolute.authority))
+          early = coreErrors.badHost.create('Host header does not match the absolute-form request target')
         host = absolute.authority
       }
     }
@@ -169,6 +176,7 @@ export function createRequestHandler(
     res.once('close', onResponseClose)
 
     if (early !== undefined) {
+      ex.closeConnection = true
       sendResponse(tracked, errorResponse(ex, early, undefined))
       return
     }
@@ -193,7 +201,10 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
   const headers = response.headers
   headers[rt.config.requestIdHeader] = ex.id
   if (res[kH2]) dropConnectionHeaders(headers)
-  else if (rt.state.draining || ex.closeConnection) headers.connection = 'close'
+  else if (rt.state.draining || ex.closeConnection) {
+    headers.connection = 'close'
+    ;(res.req.socket as ClosingSocket)[kClosing] = true
+  }
   try {
     res.writeHead(response.status, headers)
   } catch (error) {
@@ -327,6 +338,11 @@ export function protocolOf(req: IncomingMessage, trustedPeer: boolean): 'http' |
   return 'http'
 }
 
+/** Whether a Host header names the same authority as an absolute-form target (case-insensitive, default ports ignored). */
+function sameAuthority(host: string, authority: string): boolean {
+  const bare = (value: string): string => value.toLowerCase().replace(/:(?:80|443)$/, '')
+  return bare(host) === bare(authority)
+}
 function splitAbsoluteForm(target: string): { authority: string; path: string } | undefined {
   const scheme = /^https?:\/\//i.exec(target)
   if (scheme === null) return undefined
