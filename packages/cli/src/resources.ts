@@ -40,8 +40,14 @@ interface MetricsModule {
 
 /** What {@link createFileResources} built: the parts to spread into `createGateway` and how to close them. */
 export interface FileResources {
-  /** `resources`, `telemetry` and (with telemetry) instrumented `upstreams` for `createGateway`. */
+  /** `resources`, `telemetry` and (with telemetry) instrumented `upstreams` of the file's config. */
   options: Pick<GatewayOptions, 'resources' | 'telemetry' | 'upstreams'>
+  /**
+   * Adds the resources and telemetry to gateway options (a reloaded file's, say) and instruments their
+   * upstream configs: an upstream whose config did not change keeps the same instance, so a reload reuses its
+   * pools, health and breaker state; a changed one is a new instance that the gateway swaps in.
+   */
+  gatewayOptions(options: GatewayOptions): GatewayOptions
   /** What was created, for the start-up line: e.g. `['redis 127.0.0.1:6379', 'prometheus telemetry']`. */
   summary: string[]
   /** Closes the Redis client (after the gateway closed). Idempotent. */
@@ -80,6 +86,9 @@ export async function createFileResources(
   const summary: string[] = []
   const built: FileResources['options'] = {}
   let redis: RedisClientLike | undefined
+  let instrument:
+    | ((configs: NonNullable<GatewayOptions['upstreams']>) => Record<string, Upstream>)
+    | undefined
 
   const wantMetrics = section.metrics ?? usesPolicy(config, 'metrics')
   if (wantMetrics !== false) {
@@ -91,14 +100,38 @@ export async function createFileResources(
       const telemetry = createTelemetry(metrics, wantMetrics === true ? {} : wantMetrics, log)
       built.telemetry = telemetry
       summary.push('prometheus telemetry')
-      if (config.upstreams !== undefined && options.connect) {
+      if (options.connect) {
         const server: ServerConfig = config.server ?? serverSchema.parse({})
-        built.upstreams = metrics.instrumentUpstreams(telemetry, config.upstreams, {
+        const deps = {
           log,
           via: server.via,
           trustProxy: createClientAddressResolver(server.trustProxy),
           requestIdHeader: server.requestIdHeader,
-        })
+        }
+        const cache = new Map<string, { key: string; upstream: Upstream }>()
+        instrument = (configs) => {
+          const out: Record<string, Upstream> = {}
+          for (const [name, input] of Object.entries(configs)) {
+            if (isUpstream(input)) {
+              out[name] = input
+              continue
+            }
+            const key = canonicalJson(input)
+            const known = cache.get(name)
+            const upstream =
+              known?.key === key
+                ? known.upstream
+                : metrics.instrumentUpstreams(
+                    telemetry,
+                    { [name]: input } as typeof config.upstreams & {},
+                    deps,
+                  )[name]!
+            cache.set(name, { key, upstream })
+            out[name] = upstream
+          }
+          return out
+        }
+        if (config.upstreams !== undefined) built.upstreams = instrument(config.upstreams)
       }
     }
   }
@@ -121,12 +154,35 @@ export async function createFileResources(
   let closing: Promise<void> | undefined
   return {
     options: built,
+    gatewayOptions(next) {
+      const out: GatewayOptions = { ...next }
+      if (built.telemetry !== undefined) out.telemetry = built.telemetry
+      const upstreams =
+        instrument !== undefined && next.upstreams !== undefined ? instrument(next.upstreams) : undefined
+      if (upstreams !== undefined) out.upstreams = upstreams
+      const resources = { ...built.resources, ...(upstreams === undefined ? {} : { upstreams }) }
+      if (Object.keys(resources).length > 0)
+        out.resources = { ...next.resources, ...resources } as GatewayOptions['resources']
+      return out
+    },
     summary,
     close() {
       closing ??= redis === undefined ? Promise.resolve() : closeRedis(redis, log)
       return closing
     },
   }
+}
+
+function isUpstream(value: unknown): value is Upstream {
+  return typeof (value as Upstream | null)?.forward === 'function'
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  )
 }
 
 function usesPolicy(config: FileConfig, name: string): boolean {
