@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -129,7 +130,10 @@ function freePort() {
  */
 function verify(baseUrl, headers = {}, exactBody = true) {
   return new Promise((resolve, reject) => {
-    const req = http.get(baseUrl + REQUEST_PATH, { agent: false, timeout: VERIFY_TIMEOUT_MS, headers }, (res) => {
+    // TLS cases use a throw-away self-signed certificate: nothing to verify it against.
+    const client = baseUrl.startsWith('https:') ? https : http
+    const options = { agent: false, timeout: VERIFY_TIMEOUT_MS, headers, rejectUnauthorized: false }
+    const req = client.get(baseUrl + REQUEST_PATH, options, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (c) => {
@@ -161,6 +165,7 @@ async function load(baseUrl, seconds, opts) {
         pipelining: opts.pipelining,
         duration: seconds,
         headers: opts.headers,
+        h2: opts.h2 === true,
       }),
     ],
     cpu: LOAD_CPU,
@@ -181,7 +186,13 @@ async function startServer(script, { cpu, opts, upstream = '', maxLifetimeMs }) 
   })
   try {
     const ready = await waitReady(child, READY_TIMEOUT_MS)
-    return { child, url: `http://127.0.0.1:${ready.port}`, headers: ready.headers ?? {} }
+    const scheme = ready.scheme === 'https' ? 'https' : 'http'
+    return {
+      child,
+      url: `${scheme}://127.0.0.1:${ready.port}`,
+      headers: ready.headers ?? {},
+      h2: ready.h2 === true,
+    }
   } catch (err) {
     await kill(child)
     throw err
@@ -292,7 +303,7 @@ async function benchContender(contender, { upstream, opts, maxLifetimeMs }) {
       target = server.url
     }
     const isCase = !(contender.id in CONTENDERS)
-    opts = { ...opts, headers: server?.headers ?? {} }
+    opts = { ...opts, headers: server?.headers ?? {}, h2: server?.h2 === true }
     try {
       await verify(target, opts.headers, !isCase)
     } catch (err) {

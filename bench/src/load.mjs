@@ -1,14 +1,84 @@
 // The load generator: one autocannon run, in its own process (pinned by the harness).
 // Usage: node load.mjs '{"url":"http://127.0.0.1:1234/hello","connections":50,"pipelining":1,"duration":10}'
+// https:// URLs are loaded over TLS by autocannon (HTTP/1.1, certificate not verified); with `"h2": true`
+// autocannon is replaced by an undici HTTP/2 client (autocannon has no HTTP/2): `connections` concurrent
+// request loops multiplexed as streams over one connection.
 // Prints one JSON line with the figures the harness needs, then exits.
 import autocannon from 'autocannon'
+import { Client } from 'undici'
 import { installWatchdog } from './servers/common.mjs'
 
 installWatchdog()
 const opts = JSON.parse(process.argv[2] ?? '{}')
-if (typeof opts.url !== 'string' || !opts.url.startsWith('http://127.0.0.1:')) {
-  process.stderr.write('load.mjs: url must be http://127.0.0.1:<port>/...\n')
+if (typeof opts.url !== 'string' || !/^https?:\/\/127\.0\.0\.1:/.test(opts.url)) {
+  process.stderr.write('load.mjs: url must be http(s)://127.0.0.1:<port>/...\n')
   process.exit(2)
+}
+if (opts.h2 === true) {
+  process.stdout.write(JSON.stringify(await loadH2(opts)) + '\n')
+  process.exit(0)
+}
+
+/** The HTTP/2 load loop; returns the same figures as the autocannon branch (latencies in ms). */
+async function loadH2({ url, connections, duration, headers }) {
+  const target = new URL(url)
+  const client = new Client(target.origin, {
+    allowH2: true,
+    pipelining: connections,
+    connect: { rejectUnauthorized: false },
+  })
+  const MAX_SAMPLES = 5_000_000
+  const latencies = []
+  let ok2xx = 0
+  let non2xx = 0
+  let errors = 0
+  let bytes = 0
+  const started = performance.now()
+  const deadline = started + duration * 1000
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now()
+      try {
+        const res = await client.request({ path: target.pathname + target.search, method: 'GET', headers })
+        for await (const chunk of res.body) bytes += chunk.length
+        if (res.statusCode >= 200 && res.statusCode < 300) ok2xx++
+        else non2xx++
+        if (latencies.length < MAX_SAMPLES) latencies.push(performance.now() - t0)
+      } catch {
+        errors++
+        if (errors > 10_000) return
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: connections }, loop))
+  const elapsed = (performance.now() - started) / 1000
+  await client.close()
+  latencies.sort((a, b) => a - b)
+  const at = (q) =>
+    latencies.length === 0
+      ? 0
+      : Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))])
+  const total = ok2xx + non2xx
+  const cpu = process.cpuUsage()
+  return {
+    duration: elapsed,
+    rps: total / elapsed,
+    requestsTotal: total,
+    latency: {
+      average: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+      p50: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      max: Math.round(latencies.at(-1) ?? 0),
+    },
+    throughputBytesPerSec: bytes / elapsed,
+    errors,
+    timeouts: 0,
+    non2xx,
+    resets: 0,
+    ok2xx,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  }
 }
 
 const result = await autocannon({
