@@ -32,7 +32,7 @@ export interface ClusterOptions {
   shutdownTimeout?: number
 }
 
-type Message = { gw: 'shutdown' } | { gw: 'reload' }
+type Message = { gw: 'shutdown' } | { gw: 'reload' } | { gw: 'reload-others' }
 
 /**
  * Runs an app under node:cluster. In the primary it forks the workers (each calls `start()`; they share the
@@ -58,6 +58,23 @@ type Message = { gw: 'shutdown' } | { gw: 'reload' }
  */
 export function runCluster(options: ClusterOptions): Promise<number> {
   return cluster.isPrimary ? runPrimary(options) : runWorker(options)
+}
+
+/**
+ * In a cluster worker, asks the primary to reload every other worker (as SIGHUP to the primary would), for
+ * a reload triggered inside one worker, such as `POST /reload` on the admin listener, which the cluster hands
+ * to one worker. Returns false outside a worker.
+ *
+ * @example
+ * ```ts
+ * reloadSource: () => { const next = readOptions(); reloadOtherWorkers(); return next }
+ * ```
+ */
+export function reloadOtherWorkers(): boolean {
+  if (!cluster.isWorker || process.send === undefined) return false
+  const message: Message = { gw: 'reload-others' }
+  process.send(message)
+  return true
 }
 
 /**
@@ -148,6 +165,7 @@ async function runPrimary(options: ClusterOptions): Promise<number> {
       process.off('SIGHUP', onReload)
       process.off('SIGUSR2', onRoll)
       cluster.off('exit', onExit)
+      cluster.off('message', onWorkerMessage)
       log.info({ code: stopping }, 'all workers stopped')
       done(stopping)
     }
@@ -197,6 +215,11 @@ async function runPrimary(options: ClusterOptions): Promise<number> {
       log.info({ workers: live.size }, 'SIGHUP: reloading every worker')
       for (const worker of live) if (!retiring.has(worker)) send(worker, { gw: 'reload' })
     }
+    const onWorkerMessage = (from: Worker, message: unknown): void => {
+      if ((message as Partial<Message> | null)?.gw !== 'reload-others') return
+      log.info({ worker: from.id }, 'a worker reloaded: reloading the others')
+      for (const worker of live) if (worker !== from && !retiring.has(worker)) send(worker, { gw: 'reload' })
+    }
     const onRoll = (): void => {
       if (rolling || stopping !== undefined) return
       rolling = true
@@ -226,6 +249,7 @@ async function runPrimary(options: ClusterOptions): Promise<number> {
     }
 
     cluster.on('exit', onExit)
+    cluster.on('message', onWorkerMessage)
     process.on('SIGTERM', onStop)
     process.on('SIGINT', onStop)
     process.on('SIGHUP', onReload)
