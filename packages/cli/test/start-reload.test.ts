@@ -207,6 +207,29 @@ describe('gw start --workers', () => {
     expect(code).toBe(0)
   })
 
+  it('POST /reload on the admin listener reloads every worker, not only the one that answered', async () => {
+    const file = join(dir, 'workers-admin.yaml')
+    const admin = `admin:\n  port: 0\n  apiKey: ${ADMIN_KEY}\n`
+    writeFileSync(file, config('a1', admin))
+    const gw = new Gw(['start', file, '--workers', '2'])
+    running.push(gw)
+    await gw.until(() => gw.count('listening on') === 2, 'two workers')
+    const url = /listening on (http:\/\/\S+)/.exec(gw.stderr)?.[1] ?? ''
+    const adminUrl = /admin (http:\/\/[^;)\s]+)/.exec(gw.stderr)?.[1] ?? ''
+    writeFileSync(file, config('a2', admin))
+    const res = await get(`${adminUrl}/reload`, { 'x-admin-key': ADMIN_KEY }, 'POST')
+    expect(res.status).toBe(200)
+    await gw.until(() => gw.count('gw: reloaded') === 1, 'the other worker reloaded')
+    const seen = new Map<number, string>()
+    for (let i = 0; i < 100 && seen.size < 2; i++) {
+      const answer = await who(url)
+      seen.set(answer.pid, answer.label)
+    }
+    expect([...seen.values()]).toEqual(['a2', 'a2'])
+    gw.child.kill('SIGTERM')
+    expect((await gw.exited)[0]).toBe(0)
+  })
+
   it('takes workers from the file and refuses a bad --workers value', async () => {
     const file = join(dir, 'file-workers.yaml')
     writeFileSync(file, `workers: 2\n${config('f')}`)

@@ -10,7 +10,7 @@ import {
   type Logger,
   type LogLevel,
 } from '@gw/core'
-import { resolveWorkers, runCluster } from '@gw/core/cluster'
+import { reloadOtherWorkers, resolveWorkers, runCluster } from '@gw/core/cluster'
 import { type FileConfig, loadConfigFile, type PolicyRegistry, toGatewayOptions } from '@gw/core/config'
 import { createFileResources } from '../resources.js'
 import type { CliContext } from '../run-cli.js'
@@ -115,14 +115,19 @@ async function startGateway(
     const { config: next } = loadConfigFile(path, { registry, env: io.env })
     if (JSON.stringify(next.resources ?? {}) !== resourcesKey)
       log.warn({ path: 'resources' }, 'reload: resources only change on restart; the running ones stay')
-    return { ...toGatewayOptions(next, registry), ...built.options, logger: log, reloadSource: fromFile }
+    return built.gatewayOptions({ ...toGatewayOptions(next, registry), logger: log, reloadSource: fromAdmin })
+  }
+  const fromAdmin = (): GatewayOptions => {
+    const next = fromFile()
+    reloadOtherWorkers()
+    return next
   }
   const options = toGatewayOptions(config, registry)
   const gateway = await createGateway({
     ...options,
     ...built.options,
     logger: log,
-    reloadSource: fromFile,
+    reloadSource: fromAdmin,
   }).catch(async (error) => {
     await built.close()
     throw error
