@@ -591,6 +591,33 @@ describe('SNI, certificate reload and redirect', () => {
     }
   })
 
+  it('requires client certificates from the configured CA with clientAuth: require', async () => {
+    const client = pki.issue({ usage: 'client', commonName: 'partner' })
+    const stranger = createTestCertificates({ caName: 'stranger CA' })
+    const foreign = stranger.issue({ usage: 'client', commonName: 'intruder' })
+    const gw = await start({
+      tls: { cert: pki.server.certPath, key: pki.server.keyPath, ca: pki.ca.certPath, clientAuth: 'require' },
+    })
+    const call = async (cert?: { cert: string; key: string }) => {
+      const agent = new Agent({ connect: { ca: pki.ca.cert, servername: 'default.test', ...cert } })
+      try {
+        const res = await request(`${gw.url}/hello`, { dispatcher: agent })
+        return `${res.statusCode} ${await res.body.text()}`
+      } catch {
+        return 'refused'
+      } finally {
+        await agent.close()
+      }
+    }
+    try {
+      expect(await call({ cert: client.cert, key: client.key })).toMatch(/^200 hi /)
+      expect(await call()).toBe('refused')
+      expect(await call({ cert: foreign.cert, key: foreign.key })).toBe('refused')
+    } finally {
+      stranger.cleanup()
+    }
+  })
+
   it('refuses to start with an unreadable or invalid PEM, naming the option path', async () => {
     const bad = join(dir, 'bad.crt')
     writeFileSync(bad, 'garbage')
