@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { adminSchema } from '../src/admin/schema.js'
 import { injectOptionsTable, renderOptionsTable } from '../src/config/options-table.js'
 import { routeBaseSchema, serverSchema } from '../src/config/schema.js'
 import { upstreamSchema } from '../src/upstream/schema.js'
 
 const README = new URL('../README.md', import.meta.url)
-const tables = { server: serverSchema, upstream: upstreamSchema, route: routeBaseSchema }
+const tables = { server: serverSchema, upstream: upstreamSchema, route: routeBaseSchema, admin: adminSchema }
 
 describe('README options tables', () => {
   it('match the zod schemas (regenerate with UPDATE_README=1 pnpm --filter @gw/core test)', () => {
