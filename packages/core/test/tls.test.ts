@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: gw config text with ${VAR} references
 import { once } from 'node:events'
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect as h2connect } from 'node:http2'
@@ -10,6 +11,7 @@ import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { z } from 'zod'
+import { createPolicyRegistry, parseConfig, toGatewayOptions } from '../src/config/index.js'
 import {
   createGateway,
   definePolicy,
@@ -616,6 +618,55 @@ describe('SNI, certificate reload and redirect', () => {
     } finally {
       stranger.cleanup()
     }
+  })
+
+  it('takes certificate paths from a YAML config file with ${VAR} references', async () => {
+    const yaml = [
+      'server:',
+      '  host: 127.0.0.1',
+      '  port: 0',
+      '  tls:',
+      '    cert: ${TLS_CERT}',
+      '    key: ${TLS_KEY}',
+      '    minVersion: TLSv1.3',
+      'routes:',
+      '  - path: /hello',
+      '    upstream: up',
+      'upstreams:',
+      '  up:',
+      '    url: https://127.0.0.1:1',
+      '    tls:',
+      '      ca: ${TLS_CA}',
+      '      servername: backend.internal',
+    ].join('\n')
+    const registry = createPolicyRegistry([])
+    const { config } = parseConfig(yaml, {
+      registry,
+      env: { TLS_CERT: pki.server.certPath, TLS_KEY: pki.server.keyPath, TLS_CA: pki.ca.certPath },
+    })
+    expect(config.server?.tls).toMatchObject({
+      cert: pki.server.certPath,
+      minVersion: 'TLSv1.3',
+      watch: false,
+    })
+    const gw = await createGateway(toGatewayOptions(config, registry))
+    gateways.push(gw)
+    await gw.listen()
+    expect(gw.url).toMatch(/^https:/)
+    const tls12 = await new Promise<string>((resolve) => {
+      const socket = tlsConnect({
+        port: Number(new URL(gw.url).port),
+        host: '127.0.0.1',
+        rejectUnauthorized: false,
+        maxVersion: 'TLSv1.2',
+      })
+      socket.once('secureConnect', () => {
+        socket.end()
+        resolve('connected')
+      })
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+    })
+    expect(tls12).not.toBe('connected')
   })
 
   it('refuses to start with an unreadable or invalid PEM, naming the option path', async () => {

@@ -31,7 +31,8 @@ async function startTlsUpstream(
     },
     (req, res) => {
       const socket = req.socket as TLSSocket
-      clients.push(socket.getPeerCertificate().subject?.CN)
+      const cn = socket.getPeerCertificate().subject?.CN
+      clients.push(Array.isArray(cn) ? cn.join(',') : cn)
       servernames.push((socket as TLSSocket & { servername?: string | false }).servername ?? false)
       const body = JSON.stringify({ url: req.url, host: req.headers.host })
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
