@@ -54,6 +54,7 @@ const scalar = fc.oneof(
   fc.double(),
   fc.boolean(),
   fc.constant(null),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: config-file ${VAR} references, not JS templates
   fc.constantFrom('${PORT}', '${UNSET}', '${X:-1}', '10s', '1m', '-1', 'http://127.0.0.1:1', '/*'),
 )
 /** Values shaped like a gateway file, so the schema is exercised deeply, not just rejected at the root. */
