@@ -237,7 +237,9 @@ describe('upstream helpers', () => {
       ['UND_ERR_CLOSED', 503, 'GW_ERR_SHUTTING_DOWN', false],
       ['UND_ERR_INVALID_ARG', 500, 'GW_ERR_INTERNAL', false],
       ['UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 400, 'GW_ERR_BAD_REQUEST', false],
-      ['CERT_HAS_EXPIRED', 502, 'GW_ERR_UPSTREAM_UNAVAILABLE', false],
+      ['CERT_HAS_EXPIRED', 502, 'GW_ERR_UPSTREAM_TLS', false],
+      ['ERR_TLS_CERT_ALTNAME_INVALID', 502, 'GW_ERR_UPSTREAM_TLS', false],
+      ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 502, 'GW_ERR_UPSTREAM_TLS', false],
     ]
     for (const [code, status, gwCode, retriable] of cases) {
       const failure = mapUpstreamError(err(code), 'users')
