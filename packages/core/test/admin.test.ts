@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -11,6 +12,21 @@ import {
 import { type FakeUpstream, startFakeUpstream } from '../src/testing/index.js'
 
 const KEY = 'admin-key-0123456789abcdef'
+
+function rawAdmin(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(text))
+    let out = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      out += chunk
+    })
+    socket.on('end', () => resolve(out))
+    socket.on('error', reject)
+    socket.setTimeout(5000, () => socket.destroy(new Error('timeout')))
+  })
+}
 const gateways: Gateway[] = []
 async function start(options: GatewayOptions): Promise<Gateway> {
   const gw = await createGateway({ ...options, server: { host: '127.0.0.1', port: 0, ...options.server } })
@@ -115,6 +131,12 @@ describe('admin listener', () => {
     })
     expect(wrongMethod.status).toBe(405)
     expect(wrongMethod.headers.get('allow')).toBe('GET')
+    const absolute = await rawAdmin(
+      gw.adminUrl,
+      `GET http://elsewhere/routes HTTP/1.1\r\nhost: x\r\nx-admin-key: ${KEY}\r\nconnection: close\r\n\r\n`,
+    )
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /)
+    expect(absolute).toContain('application/problem+json')
     const gatewayStillServes = await fetch(`${gw.url}/hello`)
     expect(await gatewayStillServes.text()).toBe('hi')
     const notOnGateway = await fetch(`${gw.url}/routes`)

@@ -84,13 +84,12 @@ export function createAdminServer(config: AdminConfig, ctx: AdminContext): Admin
   })
 
   async function serve(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const target = new URL(req.url ?? '/', 'http://admin.invalid')
+    const raw = req.url ?? '/'
     const method = req.method ?? 'GET'
-    const path = target.pathname
     if (!authorized(req, expected)) {
       req.resume()
       ctx.log.warn(
-        { method, path, ip: req.socket.remoteAddress },
+        { method, url: raw.slice(0, 200), ip: req.socket.remoteAddress },
         'admin request refused: missing or wrong key',
       )
       throw coreErrors.adminUnauthorized.create(
@@ -98,6 +97,12 @@ export function createAdminServer(config: AdminConfig, ctx: AdminContext): Admin
         { headers: { 'www-authenticate': 'Bearer realm="gw-admin"' } },
       )
     }
+    if (raw.charCodeAt(0) !== 47 || raw.startsWith('//')) {
+      req.resume()
+      throw coreErrors.badRequest.create('Admin request targets are paths')
+    }
+    const target = new URL(raw, 'http://admin.invalid')
+    const path = target.pathname
     const key = `${method} ${path}`
     const mounts = ctx.mounts()
     const handler = builtIns[key] ?? persistent.find(method, path) ?? mounts?.find(method, path)
