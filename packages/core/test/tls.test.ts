@@ -264,6 +264,42 @@ describe('HTTPS and HTTP/2 listener', () => {
     }
   })
 
+  it('survives a broken HTTP/2 connection preface and invalid frames (sessionError), then keeps serving', async () => {
+    const port = Number(new URL(gw.url).port)
+    for (const payload of [
+      Buffer.from('this is not an HTTP/2 preface at all\r\n\r\n'),
+      Buffer.concat([
+        Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+        Buffer.from([0, 0, 4, 0xff, 0, 0, 0, 0, 1, 1, 2, 3, 4]),
+        Buffer.from([0, 0, 8, 1, 5, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]),
+      ]),
+    ]) {
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = tlsConnect({
+          port,
+          host: '127.0.0.1',
+          rejectUnauthorized: false,
+          ALPNProtocols: ['h2'],
+        })
+        const timer = setTimeout(() => {
+          socket.destroy()
+          resolve(false)
+        }, 3000)
+        socket.once('secureConnect', () => socket.write(payload))
+        socket.on('data', () => {})
+        socket.once('error', () => {})
+        socket.once('close', () => {
+          clearTimeout(timer)
+          resolve(true)
+        })
+      })
+      expect(closed).toBe(true)
+    }
+    const after = await request(`${gw.url}/health`, { dispatcher: agentH2 })
+    expect(after.statusCode).toBe(200)
+    await after.body.dump()
+  })
+
   it('answers health probes over h2 and keeps the process alive on garbage and failed handshakes', async () => {
     const session = h2connect(gw.url, { ca: pki.ca.cert })
     const health = await h2Request(session, { ':method': 'GET', ':path': '/health' })
