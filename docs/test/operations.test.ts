@@ -14,7 +14,8 @@ function sources(dir: string): string {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) text += sources(path)
-    else if (/\.[cm]?[jt]s$/.test(entry.name) && !entry.name.includes('.test.')) text += readFileSync(path, 'utf8')
+    else if (/\.[cm]?[jt]s$/.test(entry.name) && !entry.name.includes('.test.'))
+      text += readFileSync(path, 'utf8')
   }
   return text
 }
@@ -53,8 +54,12 @@ describe('docs/grafana/gw-dashboard.json', () => {
 
   it('queries only metrics that the gw packages or prom-client define', () => {
     const metricsSource = sources(join(packages, 'metrics', 'src'))
-    const reported = ['ratelimit', 'cache', 'auth', 'security', 'transform'].map((p) => sources(join(packages, p, 'src'))).join('\n')
-    const promClient = dirname(createRequire(join(packages, 'metrics', 'package.json')).resolve('prom-client/package.json'))
+    const reported = ['ratelimit', 'cache', 'auth', 'security', 'transform']
+      .map((p) => sources(join(packages, p, 'src')))
+      .join('\n')
+    const promClient = dirname(
+      createRequire(join(packages, 'metrics', 'package.json')).resolve('prom-client/package.json'),
+    )
     const promSource = sources(join(promClient, 'lib'))
     const names = new Set(exprs.flatMap((expr) => expr.match(/\b(?:gw|nodejs|process)_[a-z0-9_]+\b/g) ?? []))
     expect(names.size).toBeGreaterThanOrEqual(10)

@@ -18,6 +18,7 @@ const ENV: Record<string, string> = {
   REDIS_PASSWORD: 'secret',
   CORS_ORIGIN: 'https://app.example.com',
   HOSTNAME: 'gw-1',
+  GW_ADMIN_KEY: 'an-admin-key-of-32-characters-xx',
 }
 
 const samples = docSamples().filter((s) => s.lang === 'yaml' && !s.flags.includes('fragment'))

@@ -162,3 +162,61 @@ describe.skipIf(!redisUp && process.env.CI !== 'true')('gw start with resources 
     }
   })
 })
+
+describe('gw start with Prometheus telemetry, reloaded', () => {
+  let dir: string
+  const servers: Server[] = []
+  let child: ChildProcess | undefined
+
+  async function upstream(name: string): Promise<string> {
+    const server = createServer((_req, res) => res.end(name))
+    servers.push(server)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  const file = (url: string) =>
+    `server: { port: 0, host: 127.0.0.1, drainTimeout: 1s }\nupstreams:\n  api: { url: "${url}" }\n` +
+    'policies:\n  - { policy: metrics, options: { exposition: gateway } }\nroutes:\n  - { id: api, path: /api/*, upstream: api }\n'
+
+  beforeAll(() => {
+    dir = project(['metrics'])
+  })
+  afterAll(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL')
+    for (const server of servers) server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('applies a changed upstream on SIGHUP and times it under its new target', async () => {
+    const first = await upstream('first')
+    const second = await upstream('second')
+    writeFileSync(join(dir, 'gateway.yaml'), file(first))
+    child = spawnGw(['start', 'gateway.yaml'], { cwd: dir, env: { LOG_LEVEL: 'warn' } })
+    const output = { stdout: '', stderr: '' }
+    const url = await listening(child, output)
+    expect(output.stderr).toContain('; prometheus telemetry')
+    expect(await (await fetch(`${url}/api/x`)).text()).toBe('first')
+
+    writeFileSync(join(dir, 'gateway.yaml'), file(second))
+    child.kill('SIGHUP')
+    let body = 'first'
+    for (let i = 0; i < 50 && body === 'first'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      body = await (await fetch(`${url}/api/x`)).text()
+    }
+    expect(body).toBe('second')
+    const text = await (await fetch(`${url}/metrics`)).text()
+    expect(text).toContain(
+      `gw_upstream_request_duration_seconds_count{upstream="api",target="${first}",status_class="2xx"} 1`,
+    )
+    expect(text).toMatch(
+      new RegExp(
+        `gw_upstream_request_duration_seconds_count\\{upstream="api",target="${second}",status_class="2xx"\\} [1-9]`,
+      ),
+    )
+    child.kill('SIGTERM')
+    expect((await once(child, 'exit'))[0]).toBe(0)
+  })
+})
