@@ -37,7 +37,9 @@ export async function renderErrorCodesTable(): Promise<string> {
   add('@gw/core', entries(coreErrors))
   for (const pkg of POLICY_PACKAGES) {
     const mod = (await import(pkg)) as Record<string, unknown>
-    const catalogue = Object.entries(mod).find(([name, value]) => name.endsWith('Errors') && typeof value === 'object')
+    const catalogue = Object.entries(mod).find(
+      ([name, value]) => name.endsWith('Errors') && typeof value === 'object',
+    )
     if (catalogue === undefined) throw new Error(`${pkg} exports no *Errors catalogue`)
     add(pkg, entries(catalogue[1] as object))
   }
