@@ -53,6 +53,13 @@ describe('edge configuration', () => {
     ])
   })
 
+  it('trusts X-Forwarded-For only from TRUST_PROXY', () => {
+    expect(buildEdgeOptions({}, SIDECARS).server?.trustProxy).toEqual([])
+    expect(buildEdgeOptions({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7' }, SIDECARS).server?.trustProxy).toEqual(
+      ['10.0.0.0/8', '192.168.1.7'],
+    )
+  })
+
   it('refuses a malformed policy variable, naming the option', () => {
     expect(() => buildEdgeOptions({ RATE_LIMIT_MAX_REQUESTS: 'lots' }, SIDECARS)).toThrow(
       /rate-limit\.options\.limits\[0\]\.limit: expected number/,

@@ -112,7 +112,16 @@ export function buildEdgeOptions(
   const algorithm = read(env, 'RATE_LIMIT_ALGORITHM') ?? 'fixed-window'
   const ttl = read(env, 'CACHE_TTL_SECONDS')
   return {
-    server: { port: numeric(env, 'PORT', 3000), host: read(env, 'HOST') ?? '0.0.0.0', via: 'gw-edge' },
+    server: {
+      port: numeric(env, 'PORT', 3000),
+      host: read(env, 'HOST') ?? '0.0.0.0',
+      via: 'gw-edge',
+      // The load balancer in front of the replicas: its X-Forwarded-For gives the client ip (rate-limit key).
+      trustProxy: (read(env, 'TRUST_PROXY') ?? '')
+        .split(',')
+        .map((cidr) => cidr.trim())
+        .filter((cidr) => cidr !== ''),
+    },
     upstreams: Object.fromEntries(
       HYBRID_SERVICES.map((name) => [
         name,

@@ -35,6 +35,16 @@ describe('parseSidecarEnv', () => {
     expect(SIDECAR_ENV_VARS.SERVICE_URL.default).toBe(config.serviceUrl)
   })
 
+  it('the documented defaults (SIDECAR_ENV_VARS, the README table) are the ones the schema applies', () => {
+    const explicit = Object.fromEntries(
+      Object.entries(SIDECAR_ENV_VARS)
+        .filter(([name, v]) => !['unset', 'inferred'].includes(v.default) && name !== 'JWT_ALGORITHMS')
+        .map(([name, v]) => [name, v.default]),
+    )
+    expect(Object.keys(explicit)).toHaveLength(19)
+    expect(parseSidecarEnv({ ...explicit, AUTH: 'none' })).toEqual(parseSidecarEnv({ AUTH: 'none' }))
+  })
+
   it('infers jwt from JWT_SECRET (HS256) and from JWKS_URL (RS256, ES256), with issuer and audience lists', () => {
     expect(parseSidecarEnv({ JWT_SECRET: 'x'.repeat(32) }).auth).toEqual({
       type: 'jwt',
