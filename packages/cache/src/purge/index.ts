@@ -7,7 +7,9 @@ import { cachePurgeSchema, purgeRequestSchema } from './schema.js'
 /**
  * An admin endpoint on the gateway that purges cached responses: `POST <path>` with the API key in a header
  * and a JSON body `{ "url": ... }`, `{ "prefix": ... }` or `{ "tag": ... }`; answers `{ "purged": n }`.
- * Put it on an admin route or listener; it reaches every cache policy started with the same `name`.
+ * It reaches every cache policy started with the same `name`. When the gateway has an admin listener, the same
+ * purge is also mounted there as `POST <path>` (authenticated by the admin key instead of `apiKey`): the
+ * place for operator actions.
  *
  * @example
  * ```ts
@@ -25,6 +27,29 @@ export const cachePurge = definePolicy({
   schema: cachePurgeSchema,
   create(config, setup) {
     const expected = Buffer.from(config.apiKey)
+    const purge = async (json: unknown): Promise<number> => {
+      const parsed = purgeRequestSchema.safeParse(json)
+      if (!parsed.success) throw cacheErrors.purgeBadRequest.create('Give exactly one of url, prefix or tag')
+      const { url, prefix, tag } = parsed.data
+      const purged = await purgeCache(
+        config.name,
+        url !== undefined ? { url } : prefix !== undefined ? { prefix } : { tag: tag! },
+      )
+      setup.log.info({ url, prefix, tag, purged }, 'cache purged')
+      return purged
+    }
+    if (setup.admin !== undefined) {
+      try {
+        setup.admin.mount('POST', config.path, async (req) => ({
+          body: { purged: await purge(await req.json()) },
+        }))
+      } catch (error) {
+        setup.log.warn(
+          { err: error, path: config.path },
+          'cache purge not mounted on the admin listener: the path is taken (give each cache-purge its own path)',
+        )
+      }
+    }
     return {
       onRequest(ex) {
         if (ex.request.path !== config.path) return
@@ -49,15 +74,7 @@ export const cachePurge = definePolicy({
           } catch {
             throw cacheErrors.purgeBadRequest.create('Body must be JSON')
           }
-          const parsed = purgeRequestSchema.safeParse(json)
-          if (!parsed.success)
-            throw cacheErrors.purgeBadRequest.create('Give exactly one of url, prefix or tag')
-          const { url, prefix, tag } = parsed.data
-          const purged = await purgeCache(
-            config.name,
-            url !== undefined ? { url } : prefix !== undefined ? { prefix } : { tag: tag! },
-          )
-          setup.log.info({ url, prefix, tag, purged }, 'cache purged')
+          const purged = await purge(json)
           return respond(200, { purged }, { 'cache-control': 'no-store' })
         })()
       },
