@@ -230,6 +230,18 @@ describe('gw start --workers', () => {
     expect((await gw.exited)[0]).toBe(0)
   })
 
+  it('with --watch, the primary turns a file change into a reload of every worker', async () => {
+    const file = join(dir, 'workers-watch.yaml')
+    writeFileSync(file, config('x1'))
+    const gw = new Gw(['start', file, '--workers', '2', '--watch'])
+    running.push(gw)
+    await gw.until(() => gw.count('listening on') === 2, 'two workers')
+    const url = /listening on (http:\/\/\S+)/.exec(gw.stderr)?.[1] ?? ''
+    writeFileSync(file, config('x2'))
+    await gw.until(() => gw.count('gw: reloaded') === 2, 'both workers reloaded')
+    for (let i = 0; i < 6; i++) expect((await who(url)).label).toBe('x2')
+  })
+
   it('takes workers from the file and refuses a bad --workers value', async () => {
     const file = join(dir, 'file-workers.yaml')
     writeFileSync(file, `workers: 2\n${config('f')}`)
