@@ -420,6 +420,54 @@ describe('HTTP/2 lifecycle', () => {
     }
   })
 
+  it('applies headersTimeout to slow HTTP/1.1 clients on both TLS listeners (408 soon after it)', async () => {
+    const pki = createTestCertificates()
+    try {
+      for (const http2 of [true, false]) {
+        const gw = await createGateway({
+          server: {
+            host: '127.0.0.1',
+            port: 0,
+            headersTimeout: 400,
+            http2,
+            tls: { cert: pki.server.certPath, key: pki.server.keyPath },
+          },
+          routes: [{ path: '/*', handler: () => ({ status: 200, headers: {}, body: 'ok' }) }],
+        })
+        await gw.listen()
+        try {
+          const socket = tlsConnect({
+            port: Number(new URL(gw.url).port),
+            host: '127.0.0.1',
+            ca: pki.ca.cert,
+            servername: 'localhost',
+            ALPNProtocols: ['http/1.1'],
+          })
+          await once(socket, 'secureConnect')
+          const chunks: Buffer[] = []
+          socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+          const head = `GET / HTTP/1.1\r\nHost: gw.test\r\nX-Pad: ${'a'.repeat(400)}\r\n\r\n`
+          let i = 0
+          const drip = setInterval(() => {
+            if (i < head.length && !socket.destroyed) socket.write(head[i++]!)
+          }, 25)
+          const closed = once(socket, 'close').then(() => true)
+          const gaveUp = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 8000))
+          const result = await Promise.race([closed, gaveUp])
+          clearInterval(drip)
+          socket.destroy()
+          expect(result, `http2: ${http2}`).toBe(true)
+          expect(i).toBeLessThan(head.length)
+          expect(parseRawResponse(Buffer.concat(chunks).toString('latin1')).status).toBe(408)
+        } finally {
+          await gw.close()
+        }
+      }
+    } finally {
+      pki.cleanup()
+    }
+  })
+
   it('serves HTTP/1.1 only over TLS with http2: false', async () => {
     const pki = createTestCertificates()
     const gw = await createGateway({

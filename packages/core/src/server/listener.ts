@@ -205,17 +205,13 @@ async function listenOn(server: GatewayServer, port: number, host: string): Prom
   return server.address() as AddressInfo
 }
 
-/** The HTTP/1.1 parser of an `allowHTTP1` server reads these from the server object, as node:http's does. */
+/**
+ * The HTTP/1.1 side of an `allowHTTP1` server reads its limits from the server object, as node:http's does: the
+ * same timeouts, connection-checking interval, header size and Host rules as the plain listener.
+ */
 function applyHttp1Limits(server: Http2SecureServer, config: ServerConfig): void {
-  Object.assign(server, {
-    headersTimeout: config.headersTimeout,
-    requestTimeout: config.requestTimeout,
-    keepAliveTimeout: config.keepAliveTimeout,
-    maxHeaderSize: config.maxHeaderSize,
-    maxRequestsPerSocket: config.maxRequestsPerSocket,
-    requireHostHeader: true,
-    joinDuplicateHeaders: false,
-  })
+  const { noDelay: _noDelay, ...limits } = httpServerOptions(config)
+  Object.assign(server, limits, { maxRequestsPerSocket: config.maxRequestsPerSocket })
 }
 
 /** Counts a session's open streams and closes it (GOAWAY) after `idle` ms without streams or traffic. */
