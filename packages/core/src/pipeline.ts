@@ -87,6 +87,11 @@ export function validateOptions(options: GatewayOptions): ValidatedOptions {
   const admin =
     options.admin === undefined ? undefined : adminSchema.safeParse(options.admin, { error: configErrorMap })
   if (admin !== undefined && !admin.success) issues.push(...collectIssues(admin.error, 'admin'))
+  if (server.success && admin?.success && admin.data.port !== 0 && admin.data.port === server.data.port)
+    issues.push({
+      path: 'admin.port',
+      message: `the admin listener needs its own port (server.port is ${server.data.port})`,
+    })
   const upstreamNames = Object.keys(options.upstreams ?? {})
   for (const [name, input] of Object.entries(options.upstreams ?? {})) {
     if (isUpstream(input)) continue

@@ -217,6 +217,15 @@ describe('admin listener', () => {
     expect(((await res.json()) as { code: string }).code).toBe('GW_ERR_RELOAD_UNAVAILABLE')
   })
 
+  it('rejects an admin port equal to the gateway port, with the path', async () => {
+    await expect(
+      createGateway({ ...options(), server: { port: 8080 }, admin: { port: 8080, apiKey: KEY } }),
+    ).rejects.toMatchObject({
+      code: 'GW_ERR_CONFIG',
+      extensions: { issues: [{ path: 'admin.port', message: expect.stringContaining('its own port') }] },
+    })
+  })
+
   it('rejects an admin section without a key, with the path', async () => {
     await expect(
       createGateway({ ...options(), admin: { port: 0 } as unknown as GatewayOptions['admin'] }),
