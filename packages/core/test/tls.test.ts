@@ -199,6 +199,7 @@ describe('HTTPS and HTTP/2 listener', () => {
       expect(echoed.url).toBe('/users/1?x=1')
       expect(echoed.headers['x-forwarded-proto']).toBe(url === plain.url ? 'http' : 'https')
       expect(Object.keys(echoed.headers).filter((name) => name.startsWith(':'))).toEqual([])
+      expect(echoed.headers.via).toBe(dispatcher === agentH2 ? '2 gw' : '1.1 gw')
     }
   })
 

@@ -97,6 +97,8 @@ class ProxyUpstream implements ManagedUpstream {
   readonly name: string
   readonly #config: UpstreamConfig
   readonly #forwarding: ForwardingOptions
+  /** The same for requests received over HTTP/2 (`Via: 2 gw`). */
+  readonly #forwardingH2: ForwardingOptions
   readonly #closeGrace: number
   readonly #clock: Clock
   readonly #random: () => number
@@ -130,6 +132,7 @@ class ProxyUpstream implements ManagedUpstream {
       preserveHost: config.preserveHost,
       isTrustedProxy: compileTrustProxy(deps.trustProxy),
     }
+    this.#forwardingH2 = { ...this.#forwarding, via: '2 ' + deps.via }
     this.#closeGrace = deps.closeGrace ?? 2000
     this.#tls = config.tls === undefined ? undefined : loadUpstreamTls(name, config.tls)
     this.#resolver = deps.resolver ?? systemResolver
@@ -332,7 +335,8 @@ class ProxyUpstream implements ManagedUpstream {
   /** The tries of one request; on success `#pending` is released when the response body closes. */
   async #attempts(ex: Exchange, options: ForwardOptions | undefined): Promise<GwResponse> {
     const request = ex.request
-    const headers = buildUpstreamHeaders(request, peerAddress(request), ex.id, this.#forwarding)
+    const forwarding = request.headers[':method'] === undefined ? this.#forwarding : this.#forwardingH2
+    const headers = buildUpstreamHeaders(request, peerAddress(request), ex.id, forwarding)
     const buffered = ex.bufferedBody
     let body: Readable | Buffer | null
     if (buffered !== undefined) {
