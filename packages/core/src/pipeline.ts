@@ -330,6 +330,14 @@ export function canonicalJson(value: unknown): string {
   })
 }
 
+/**
+ * A route's id: its explicit `id`, else `METHODS path@host` (methods and host only when given).
+ *
+ * @example
+ * ```ts
+ * routeId({ path: '/users/:id', methods: ['GET'], upstream: 'users' }) // 'GET /users/:id'
+ * ```
+ */
 export function routeId(route: RouteConfig): string {
   return (
     route.id ??
@@ -384,6 +392,14 @@ function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | 
   throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not allowed here`, { headers: { allow } })
 }
 
+/**
+ * Whether an `upstreams` entry is a ready {@link Upstream} object rather than config.
+ *
+ * @example
+ * ```ts
+ * isUpstream(createUpstream('api', config, deps)) // true
+ * ```
+ */
 export function isUpstream(value: unknown): value is Upstream {
   return typeof (value as Upstream | undefined)?.forward === 'function'
 }

@@ -1,7 +1,14 @@
 import { coreErrors } from '../errors.js'
 import type { AdminHandler, AdminMounts } from './types.js'
 
-/** The endpoints the admin listener itself serves; mounts cannot take them. */
+/**
+ * The endpoints the admin listener itself serves; mounts cannot take them.
+ *
+ * @example
+ * ```ts
+ * BUILT_IN_ADMIN_ENDPOINTS.includes('POST /reload') // true
+ * ```
+ */
 export const BUILT_IN_ADMIN_ENDPOINTS: readonly string[] = [
   'GET /routes',
   'GET /upstreams',

@@ -1,4 +1,11 @@
-/** The replacement for redacted values. */
+/**
+ * The replacement for redacted values.
+ *
+ * @example
+ * ```ts
+ * redactConfig({ token: 't' }) // { token: REDACTED }
+ * ```
+ */
 export const REDACTED = '[redacted]'
 
 const SECRET_NAME =
