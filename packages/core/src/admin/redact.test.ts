@@ -19,7 +19,19 @@ describe('redactConfig', () => {
       'privateKey',
     ])
       expect(isSecretName(name), name).toBe(true)
-    for (const name of ['keyBy', 'keyHeader', 'cacheKey', 'port', 'header', 'cert', 'ca', 'ratePerSecond'])
+    for (const name of [
+      'keyBy',
+      'keyHeader',
+      'port',
+      'header',
+      'cert',
+      'ca',
+      'ratePerSecond',
+      'tokenFrom',
+      'secretEncoding',
+      'maxTokenLength',
+      'keyFn',
+    ])
       expect(isSecretName(name), name).toBe(false)
   })
 
@@ -30,6 +42,8 @@ describe('redactConfig', () => {
       server: { port: 8080, tls: { cert: '/c.pem', key: '/k.pem', passphrase: 'p' } },
       headers: { authorization: 'Bearer x', accept: 'json' },
       list: [{ token: 'abc' }, { token: '' }],
+      cors: { credentials: true, maxTokenLength: 4096, stripCredential: false },
+      balancer: { key: { header: 'x-user' } },
       handler: () => 1,
       blob: Buffer.from('x'),
       policies: [{ definition: { name: 'jwt' }, options: { secret: 's', audience: 'a' }, mode: 'report' }],
@@ -41,6 +55,8 @@ describe('redactConfig', () => {
       server: { port: 8080, tls: { cert: '/c.pem', key: REDACTED, passphrase: REDACTED } },
       headers: { authorization: REDACTED, accept: 'json' },
       list: [{ token: REDACTED }, { token: '' }],
+      cors: { credentials: true, maxTokenLength: 4096, stripCredential: false },
+      balancer: { key: { header: 'x-user' } },
       handler: '[function]',
       blob: '[binary]',
       policies: [{ policy: 'jwt', mode: 'report', options: { secret: REDACTED, audience: 'a' } }],

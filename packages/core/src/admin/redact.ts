@@ -9,12 +9,12 @@
 export const REDACTED = '[redacted]'
 
 const SECRET_NAME =
-  /(secret|password|passwd|passphrase|token|credential|authorization|cookie|apikey|privatekey|signingkey|clientkey)|^(key|keys|pfx)$/
+  /(secret|secrets|password|passwordhash|passwd|passphrase|token|tokens|credential|credentials|authorization|cookie|apikey|apikeys|key|keys|pfx)$/
 
 /**
- * Whether a config key names a secret: secret, password, passphrase, token, credential, authorization,
- * cookie, api key, private/signing/client key, and TLS key material (`key`, `pfx`). Case, `-` and `_` are
- * ignored (`x-api-key`, `API_KEY`, `jwtSecret` all match).
+ * Whether a config key names a secret: it ends in secret, password, passphrase, token, credential,
+ * authorization, cookie or key (api key, private key, TLS `key`), or is `pfx`. Case, `-` and `_` are ignored
+ * (`x-api-key`, `API_KEY`, `jwtSecret` all match; `keyBy`, `tokenFrom` do not).
  *
  * @example
  * ```ts
@@ -27,7 +27,8 @@ export function isSecretName(name: string): boolean {
 }
 
 /**
- * A JSON-safe copy of a config with secret values replaced by `[redacted]`: functions show as `[function]`,
+ * A JSON-safe copy of a config with secret values (strings, byte arrays and lists under a secret name; not
+ * flags or numbers such as `credentials: true`) replaced by `[redacted]`: functions show as `[function]`,
  * buffers as `[binary]`, policy entries as `{ policy, mode, options }`, ready upstream objects as
  * `[custom upstream]`. Cycles are cut.
  *
@@ -59,7 +60,13 @@ function walk(value: unknown, seen: WeakSet<object>): unknown {
   const out: Record<string, unknown> = {}
   for (const [key, item] of Object.entries(record)) {
     if (item === undefined) continue
-    out[key] = isSecretName(key) && item !== null && item !== '' ? REDACTED : walk(item, seen)
+    out[key] = isSecretName(key) && isSecretValue(item) ? REDACTED : walk(item, seen)
   }
   return out
+}
+
+/** Strings, byte arrays and lists can hold secrets; flags, numbers and nested objects (walked instead) cannot. */
+function isSecretValue(value: unknown): boolean {
+  if (typeof value === 'string') return value !== ''
+  return Array.isArray(value) || Buffer.isBuffer(value) || ArrayBuffer.isView(value)
 }
