@@ -1,7 +1,7 @@
 // gw terminating TLS (server.tls with a throw-away self-signed certificate made by the system openssl; HTTP/2 by
 // ALPN with HTTP/1.1 fallback, the default with tls), one upstream, one catch-all route. The ready line
 // carries `scheme: 'https'` and, for the h2 case, `h2: true`, so the harness loads it over TLS (autocannon,
-// HTTP/1.1) or with its own undici HTTP/2 client.
+// HTTP/1.1) or with its own node:http2 client.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
