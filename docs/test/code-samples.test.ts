@@ -1,12 +1,14 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { dirname, join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { docSamples, docsDir } from './samples.js'
 
 const out = join(docsDir, '.samples')
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+const require = createRequire(import.meta.url)
+const tsc = require.resolve('typescript/bin/tsc')
+const vitest = join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs')
 
 describe('TypeScript samples in docs/*.md', () => {
   const samples = docSamples().filter((s) => s.lang === 'ts' || s.lang === 'typescript')
@@ -17,9 +19,9 @@ describe('TypeScript samples in docs/*.md', () => {
     expect(samples.length - compiled.length).toBeLessThanOrEqual(3)
   })
 
-  it('compile with tsc --noEmit against the workspace packages', () => {
+  const where = new Map<string, string>()
+  beforeAll(() => {
     rmSync(out, { recursive: true, force: true })
-    const where = new Map<string, string>()
     compiled.forEach((sample, index) => {
       const dir = join(out, sample.doc.replace(/\.md$/, ''))
       mkdirSync(dir, { recursive: true })
@@ -35,6 +37,9 @@ describe('TypeScript samples in docs/*.md', () => {
         include: ['**/*.ts'],
       }),
     )
+  })
+
+  it('compile with tsc --noEmit against the workspace packages', () => {
     let output = ''
     try {
       execFileSync(process.execPath, [tsc, '-p', join(out, 'tsconfig.json')], { encoding: 'utf8' })
@@ -51,5 +56,18 @@ describe('TypeScript samples in docs/*.md', () => {
       },
     )
     expect(located).toBe('')
+  })
+
+  it('that are tests (file=*.test.ts) pass when run with vitest', () => {
+    const tests = compiled.filter((s) => s.flags.some((f) => /^file=.*\.test\.ts$/.test(f)))
+    expect(tests.length).toBeGreaterThanOrEqual(1)
+    const run = spawnSync(process.execPath, [vitest, 'run', '--config', 'vitest.samples.config.ts'], {
+      cwd: docsDir,
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    })
+    const output = `${run.stdout}${run.stderr}`
+    expect(output).toMatch(/Tests\s+\d+ passed/)
+    expect(run.status, output).toBe(0)
   })
 })
