@@ -77,3 +77,70 @@ describe('docs/grafana/gw-dashboard.json', () => {
     expect(missing).toEqual([])
   })
 })
+
+describe('docs/grafana/gw-dashboard.json against a real scrape', () => {
+  it('uses label names that the scraped series carry', async () => {
+    const { createGateway, noopLogger } = await import('@gw/core')
+    const { startFakeUpstream } = await import('@gw/core/testing')
+    const { createPrometheusTelemetry, instrumentUpstreams, metrics } = await import('@gw/metrics')
+    const { rateLimit } = await import('@gw/ratelimit')
+    const { cache } = await import('@gw/cache')
+    const upstream = await startFakeUpstream((_req, res) => {
+      res.setHeader('cache-control', 'public, max-age=60')
+      res.end('ok')
+    })
+    const telemetry = createPrometheusTelemetry({}, { log: noopLogger })
+    const upstreams = instrumentUpstreams(
+      telemetry,
+      { api: { url: upstream.url } },
+      { log: noopLogger, via: 'gw' },
+    )
+    const gateway = await createGateway({
+      server: { host: '127.0.0.1', port: 0 },
+      telemetry,
+      upstreams,
+      resources: { upstreams },
+      policies: [metrics({ exposition: 'gateway' }), rateLimit({ limit: 3, window: '1m', key: 'ip' })],
+      routes: [{ id: 'api', path: '/api/*', upstream: 'api', policies: [cache({})] }],
+    })
+    await gateway.listen()
+    let scrape = ''
+    try {
+      for (let i = 0; i < 4; i++) await (await fetch(`${gateway.url}/api/item`)).arrayBuffer()
+      scrape = await (await fetch(`${gateway.url}/metrics`)).text()
+    } finally {
+      await gateway.close()
+      await upstream.close()
+    }
+    const series = new Map<string, Set<string>>()
+    for (const line of scrape.split('\n')) {
+      const match = /^([a-zA-Z_:][\w:]*)\{([^}]*)\}/.exec(line)
+      if (!match) continue
+      const labels = series.get(match[1]!) ?? new Set<string>()
+      for (const [, name] of match[2]!.matchAll(/(\w+)="/g)) labels.add(name!)
+      series.set(match[1]!, labels)
+    }
+    const dashboard = JSON.parse(readFileSync(join(docs, 'grafana', 'gw-dashboard.json'), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[]
+    }
+    const ignored = new Set(['job', 'instance', 'le'])
+    const problems: string[] = []
+    let checked = 0
+    for (const { expr } of dashboard.panels.flatMap((p) => p.targets ?? [])) {
+      const names = (expr.match(/\bgw_[a-z0-9_]+\b/g) ?? []).filter((name) => series.has(name))
+      if (names.length === 0) continue
+      checked++
+      const labels = new Set<string>()
+      for (const [, list] of expr.matchAll(/by \(([^)]*)\)/g))
+        for (const l of list!.split(',')) labels.add(l.trim())
+      for (const [, selector] of expr.matchAll(/\{([^}]*)\}/g))
+        for (const [, l] of selector!.matchAll(/(\w+)\s*(?:=~|!=|!~|=)/g)) labels.add(l!)
+      for (const label of labels) {
+        if (ignored.has(label)) continue
+        if (!names.some((name) => series.get(name)?.has(label))) problems.push(`${label} in ${expr}`)
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(12)
+    expect(problems).toEqual([])
+  })
+})
