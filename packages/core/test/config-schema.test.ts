@@ -119,6 +119,7 @@ describe('configJsonSchema', () => {
       'upstreams',
       'policies',
       'routes',
+      'resources',
     ])
   })
 
