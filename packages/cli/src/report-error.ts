@@ -22,8 +22,18 @@ export function reportError(error: unknown, io: CliIo, file: string | undefined)
     const code = (error as { code?: unknown } | null)?.code
     const message = error instanceof Error ? error.message : String(error)
     io.stderr(`gw: ${typeof code === 'string' && code.startsWith('GW_ERR_') ? `${code}: ` : ''}${message}\n`)
+    const resource =
+      code === 'GW_ERR_MISSING_RESOURCE' ? /needs the resource '(\w+)'/.exec(message)?.[1] : undefined
+    const hint = resource === undefined ? undefined : RESOURCE_HINTS[resource]
+    if (hint !== undefined && file !== undefined) io.stderr(`  ${file}: ${hint}\n`)
   }
   return 1
+}
+
+const RESOURCE_HINTS: Readonly<Record<string, string>> = {
+  redis: 'add a resources.redis section (url, host/port or cluster) and gw start creates the Redis client',
+  metrics:
+    'add resources.metrics: true (with @gw/metrics installed) and gw start creates the Prometheus telemetry',
 }
 
 /** "unknown policy 'cache'" for a policy of one of our packages means that package is not installed. */

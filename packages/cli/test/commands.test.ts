@@ -273,3 +273,25 @@ describe('resources in validate', () => {
     )
   })
 })
+
+describe('a policy that needs a resource the file does not describe', () => {
+  let dir: string
+  beforeAll(() => {
+    dir = project(['ratelimit'])
+    writeFileSync(
+      join(dir, 'gw.yaml'),
+      'upstreams: { u: { url: "http://127.0.0.1:1" } }\nroutes:\n  - path: /a\n    upstream: u\n' +
+        '    policies: [{ policy: rate-limit, options: { limit: 1, window: 1s, store: { type: redis } } }]\n',
+    )
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('fails gw start with the resource and how to add it to the file', async () => {
+    const run = await gw(['start', 'gw.yaml', '--port', '0'], { cwd: dir, env: { LOG_LEVEL: 'silent' } })
+    expect(run).toMatchObject({ code: 1, stdout: '' })
+    expect(run.stderr).toBe(
+      "gw: GW_ERR_MISSING_RESOURCE: policy 'rate-limit' on route '/a' needs the resource 'redis'; pass it in createGateway({ resources: { redis: ... } })\n" +
+        '  gw.yaml: add a resources.redis section (url, host/port or cluster) and gw start creates the Redis client\n',
+    )
+  })
+})
