@@ -103,8 +103,14 @@ export interface Gateway {
    * with paths, as `createGateway`), points new requests at it, lets in-flight requests finish on the old
    * pipeline, then closes the old policies and the upstreams the new one does not reuse (bounded by
    * `drainTimeout`). An invalid configuration rejects with `GW_ERR_CONFIG` (`extensions.issues`) and the
-   * old one keeps serving. `server` and `admin` changes are reported in `restartRequired`, not applied.
-   * Reloads run one at a time.
+   * old one keeps serving. `server` and `admin` changes are reported in `restartRequired`, not applied;
+   * `logger`, `clock`, `telemetry` and `version` stay those given to `createGateway`. Reloads run one at a
+   * time.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGHUP', () => gw.reload(readOptions()).catch(() => {})) // rejections are logged by gw
+   * ```
    */
   reload(options: GatewayOptions): Promise<ReloadResult>
   /** The admin listener's `http://host:port` once listening; empty without `admin`. */
