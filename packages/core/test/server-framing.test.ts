@@ -45,6 +45,16 @@ describe('request framing at the edge', () => {
     expect(raw).toContain('ok /agree')
   })
 
+  it('answers a missing Host with problem+json 400 and closes (HTTP/1.1 and HTTP/1.0)', async () => {
+    for (const version of ['1.1', '1.0']) {
+      const raw = await rawRequest(port, `GET /no-host HTTP/${version}\r\n\r\n`)
+      expect(statuses(raw), version).toEqual([400])
+      expect(raw).toContain('application/problem+json')
+      expect(raw.toLowerCase()).toContain('connection: close')
+    }
+    expect(seen).not.toContain('/no-host')
+  })
+
   it('closes the connection after an early 400, so a pipelined request behind it is never served', async () => {
     const raw = await rawRequest(
       port,

@@ -49,7 +49,8 @@ export function httpServerOptions(config: ServerConfig): ServerOptions {
     connectionsCheckingInterval: checkingInterval(config),
     keepAliveTimeout: config.keepAliveTimeout,
     maxHeaderSize: config.maxHeaderSize,
-    requireHostHeader: true,
+    // The request handler rejects a missing Host itself, with problem+json (node's own reply is a bare 400).
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     noDelay: true,
   }
