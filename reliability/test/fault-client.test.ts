@@ -85,7 +85,7 @@ describe('client faults through a real gateway', () => {
     const arrived = await waitFor(() => upstream.raw.some((c) => Buffer.concat(c).includes('/abort-body')))
     expect(arrived).toBe(true)
     socket.destroy()
-    await new Promise((r) => setTimeout(r, 200))
+    expect(await waitFor(() => upstream.aborted.includes('/abort-body'))).toBe(true)
     expect(upstream.requests.slice(before).some((r) => r.url === '/abort-body')).toBe(false)
     await healthy()
   })

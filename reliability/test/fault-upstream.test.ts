@@ -98,7 +98,9 @@ describe('upstream faults through a real gateway', () => {
   it('stall before headers -> 504 once the headers timeout fires', async () => {
     const upstream = await raw(() => {})
     const gw = await gatewayFor(upstream.url)
+    const started = Date.now()
     const { reply, response } = await fetchRaw(gw.port, '/', 10_000)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(HEADERS_TIMEOUT - 20)
     expect(reply.timedOut).toBe(false)
     expect(response?.status).toBe(504)
     expect(JSON.parse(response?.body ?? '{}')).toMatchObject({ status: 504 })

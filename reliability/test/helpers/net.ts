@@ -217,6 +217,8 @@ export interface EchoUpstream {
   readonly requests: EchoedRequest[]
   /** Raw bytes received per connection, in order of connection. */
   readonly raw: Buffer[][]
+  /** URLs of requests whose connection closed before their body was complete (the client side aborted). */
+  readonly aborted: string[]
   /** Replaces the response (default: 200 JSON echo). */
   respond: (req: IncomingMessage, res: ServerResponse, recorded: EchoedRequest) => void
   rawText(): string
@@ -232,6 +234,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     port: 0,
     requests: [],
     raw: [],
+    aborted: [],
     respond: (_req, res, recorded) => {
       const body = JSON.stringify(recorded)
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
@@ -241,6 +244,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     reset: () => {
       upstream.requests.length = 0
       upstream.raw.length = 0
+      upstream.aborted.length = 0
     },
     close: async () => {
       for (const socket of sockets) socket.destroy()
@@ -250,6 +254,9 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   const server: Server = createHttpServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('close', () => {
+      if (!req.complete) upstream.aborted.push(req.url ?? '')
+    })
     req.on('end', () => {
       const recorded: EchoedRequest = {
         method: req.method ?? '',
