@@ -29,5 +29,6 @@ export {
   createFileResources,
   type FileResources,
   type FileResourcesOptions,
+  startClusterMetrics,
 } from './resources.js'
 export { type CliContext, type CliIo, runCli } from './run-cli.js'

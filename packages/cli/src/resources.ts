@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import {
   coreErrors,
   createClientAddressResolver,
@@ -24,8 +25,24 @@ interface IoredisModule {
   Cluster: new (...args: unknown[]) => RedisClientLike
 }
 
+interface MetricsListenerOptions {
+  enabled: boolean
+  exposition: 'listener' | 'gateway' | 'none'
+  port: number
+  host: string
+  path: string
+}
+
 interface MetricsModule {
   createPrometheusTelemetry(options: unknown, deps: { log: Logger }): Telemetry
+  reportToClusterPrimary(telemetry: Telemetry): void
+  startClusterMetricsServer(options: {
+    port: number
+    host: string
+    path: string
+    log: Logger
+  }): Promise<{ url: string; close(): Promise<void> }>
+  metricsSchema: { parse(input: unknown): MetricsListenerOptions }
   instrumentUpstreams(
     telemetry: Telemetry,
     configs: NonNullable<FileConfig['upstreams']>,
@@ -86,6 +103,7 @@ export async function createFileResources(
   const summary: string[] = []
   const built: FileResources['options'] = {}
   let redis: RedisClientLike | undefined
+  let clusterWorker = false
   let instrument:
     | ((configs: NonNullable<GatewayOptions['upstreams']>) => Record<string, Upstream>)
     | undefined
@@ -100,6 +118,10 @@ export async function createFileResources(
       const telemetry = createTelemetry(metrics, wantMetrics === true ? {} : wantMetrics, log)
       built.telemetry = telemetry
       summary.push('prometheus telemetry')
+      if (options.connect && cluster.isWorker) {
+        metrics.reportToClusterPrimary(telemetry)
+        clusterWorker = true
+      }
       if (options.connect) {
         const server: ServerConfig = config.server ?? serverSchema.parse({})
         const deps = {
@@ -155,7 +177,7 @@ export async function createFileResources(
   return {
     options: built,
     gatewayOptions(next) {
-      const out: GatewayOptions = { ...next }
+      const out: GatewayOptions = clusterWorker ? withoutMetricsListener(next) : { ...next }
       if (built.telemetry !== undefined) out.telemetry = built.telemetry
       const upstreams =
         instrument !== undefined && next.upstreams !== undefined ? instrument(next.upstreams) : undefined
@@ -171,6 +193,59 @@ export async function createFileResources(
       return closing
     },
   }
+}
+
+/** In a cluster worker the primary serves the aggregated metrics, so the `metrics` policy binds no listener. */
+function withoutMetricsListener(options: GatewayOptions): GatewayOptions {
+  const rewrite = <E extends { definition: { name: string }; options: unknown }>(entry: E): E => {
+    const listener =
+      entry.definition.name === 'metrics' &&
+      (entry.options as MetricsListenerOptions).exposition === 'listener'
+    return listener
+      ? { ...entry, options: { ...(entry.options as MetricsListenerOptions), exposition: 'none' } }
+      : entry
+  }
+  return {
+    ...options,
+    ...(options.policies === undefined ? {} : { policies: options.policies.map(rewrite) }),
+    routes: options.routes.map((route) =>
+      route.policies === undefined ? route : { ...route, policies: route.policies.map(rewrite) },
+    ),
+  }
+}
+
+/**
+ * In the `node:cluster` primary of `gw start --workers`: when the file's `metrics` policy serves a listener (the
+ * default), serves that port from the primary with every worker's series aggregated (@gw/metrics'
+ * `startClusterMetricsServer`); the workers then bind no metrics listener (see {@link createFileResources}).
+ * Resolves `undefined` when there is nothing to serve (no `metrics` entry, disabled, another exposition,
+ * `resources.metrics: false`, or @gw/metrics not installed).
+ *
+ * @example
+ * ```ts
+ * const server = cluster.isPrimary ? await startClusterMetrics(config, { cwd, log }) : undefined
+ * try { await runCluster({ workers, start }) } finally { await server?.close() }
+ * ```
+ */
+export async function startClusterMetrics(
+  config: FileConfig,
+  options: { cwd: string; log: Logger },
+): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (config.resources?.metrics === false) return undefined
+  const entry = [...(config.policies ?? []), ...config.routes.flatMap((r) => r.policies ?? [])].find(
+    (e) => e.policy === 'metrics',
+  )
+  if (entry === undefined) return undefined
+  const metrics = await importInstalled<MetricsModule>('@gw/metrics', options.cwd)
+  if (metrics === undefined) return undefined
+  const listener = metrics.metricsSchema.parse(entry.options ?? {})
+  if (!listener.enabled || listener.exposition !== 'listener') return undefined
+  return metrics.startClusterMetricsServer({
+    port: listener.port,
+    host: listener.host,
+    path: listener.path,
+    log: options.log,
+  })
 }
 
 function isUpstream(value: unknown): value is Upstream {

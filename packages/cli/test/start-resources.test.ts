@@ -220,3 +220,59 @@ describe('gw start with Prometheus telemetry, reloaded', () => {
     expect((await once(child, 'exit'))[0]).toBe(0)
   })
 })
+
+describe('gw start --workers with the metrics policy', () => {
+  let dir: string
+  let server: Server
+  let child: ChildProcess | undefined
+
+  beforeAll(async () => {
+    dir = project(['metrics'])
+    server = createServer((_req, res) => res.end('ok'))
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+  })
+  afterAll(() => {
+    if (child?.exitCode === null) child.kill('SIGKILL')
+    server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('serves the series of every worker, summed, on the metrics port from the primary', async () => {
+    const probe = createServer()
+    probe.listen(0, '127.0.0.1')
+    await once(probe, 'listening')
+    const metricsPort = (probe.address() as AddressInfo).port
+    probe.close()
+    await once(probe, 'close')
+    const upstreamUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    writeFileSync(
+      join(dir, 'gateway.yaml'),
+      `server: { port: 0, host: 127.0.0.1, drainTimeout: 1s }\nupstreams:\n  api: { url: "${upstreamUrl}" }\n` +
+        `policies:\n  - { policy: metrics, options: { port: ${metricsPort}, host: 127.0.0.1 } }\n` +
+        'routes:\n  - { id: api, path: /api/*, upstream: api }\n',
+    )
+    child = spawnGw(['start', 'gateway.yaml', '--workers', '2', '--port', '0'], {
+      cwd: dir,
+      env: { LOG_LEVEL: 'warn' },
+    })
+    const output = { stdout: '', stderr: '' }
+    await listening(child, output)
+    for (let i = 0; i < 100 && (output.stderr.match(/listening on/g) ?? []).length < 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    const urls = [...output.stderr.matchAll(/listening on (http:\/\/127\.0\.0\.1:\d+) /g)].map((m) => m[1]!)
+    expect(urls.length).toBe(2)
+    for (let i = 0; i < 10; i++) await (await fetch(`${urls[i % 2]}/api/x`)).arrayBuffer()
+
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+    expect(scrape.status).toBe(200)
+    const text = await scrape.text()
+    const total = [...text.matchAll(/^gw_requests_total\{[^}]*route="api"[^}]*\} (\d+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    )
+    expect(total).toBe(10)
+    child.kill('SIGTERM')
+    expect((await once(child, 'exit'))[0]).toBe(0)
+  })
+})

@@ -12,7 +12,7 @@ import {
 } from '@gw/core'
 import { reloadOtherWorkers, resolveWorkers, runCluster } from '@gw/core/cluster'
 import { type FileConfig, loadConfigFile, type PolicyRegistry, toGatewayOptions } from '@gw/core/config'
-import { createFileResources } from '../resources.js'
+import { createFileResources, startClusterMetrics } from '../resources.js'
 import type { CliContext } from '../run-cli.js'
 import { loadRegistry } from './load-registry.js'
 
@@ -92,10 +92,14 @@ export async function runStart(file: string, ctx: CliContext, overrides: ListenO
     cluster.isPrimary && overrides.watch
       ? watchFile(path, () => process.kill(process.pid, 'SIGHUP'), log, io)
       : () => {}
+  const metricsServer = cluster.isPrimary
+    ? await startClusterMetrics(config, { cwd: io.cwd, log })
+    : undefined
   try {
     return await runCluster({ workers, start, log })
   } finally {
     unwatch()
+    await metricsServer?.close()
   }
 }
 
@@ -123,12 +127,9 @@ async function startGateway(
     return next
   }
   const options = toGatewayOptions(config, registry)
-  const gateway = await createGateway({
-    ...options,
-    ...built.options,
-    logger: log,
-    reloadSource: fromAdmin,
-  }).catch(async (error) => {
+  const gateway = await createGateway(
+    built.gatewayOptions({ ...options, logger: log, reloadSource: fromAdmin }),
+  ).catch(async (error) => {
     await built.close()
     throw error
   })
