@@ -195,6 +195,29 @@ describe('upstream faults through a real gateway', () => {
     expect(upstream.connections.length).toBeGreaterThan(1)
   })
 
+  it('a POST whose connection dies after it was sent is not retried (never duplicated); a GET is', async () => {
+    const seen: string[] = []
+    const upstream = await raw((conn) => {
+      if (!hasHead(conn)) return
+      const text = conn.text()
+      const line = text.slice(0, text.indexOf('\r\n'))
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4)
+      if (line.startsWith('POST') && body.length < 4) return
+      seen.push(line)
+      conn.socket.destroy()
+    })
+    const gw = await gatewayFor(upstream.url, { retries: 2, retryBackoff: 1 })
+    const post = await rawExchange(
+      gw.port,
+      'POST /pay HTTP/1.1\r\nHost: gw.test\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcd',
+    )
+    expect(parseResponses(post.raw)[0]?.status).toBe(502)
+    expect(seen.filter((l) => l.startsWith('POST'))).toHaveLength(1)
+    const get = await rawExchange(gw.port, 'GET /read HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n')
+    expect(parseResponses(get.raw)[0]?.status).toBe(502)
+    expect(seen.filter((l) => l.startsWith('GET'))).toHaveLength(3)
+  })
+
   it('after every fault above the gateway still serves a healthy upstream', async () => {
     const upstream = await raw((conn) => {
       if (hasHead(conn))
