@@ -138,21 +138,36 @@ describe('upstream faults through a real gateway', () => {
       'aborted',
     ],
     ['short chunk then close', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\na\r\nhel', 'aborted'],
-  ] as const)('malformed response (%s) -> %s, never a complete 2xx', async (_name, payload, expected) => {
-    const upstream = await raw((conn) => {
-      if (hasHead(conn)) conn.socket.end(payload)
-    })
-    const gw = await gatewayFor(upstream.url)
-    const { reply, response } = await fetchRaw(gw.port)
-    expect(reply.timedOut).toBe(false)
-    if (expected === 502) {
-      expect(response).toMatchObject({ status: 502, complete: true })
-      expect(response?.headers['content-type']).toMatch(/application\/problem\+json/)
-    } else {
-      expect(reply.closed).toBe(true)
-      expect(response === undefined || response.complete === false).toBe(true)
-    }
-  })
+    [
+      '64 kB of response headers',
+      `HTTP/1.1 200 OK\r\nx-big: ${'h'.repeat(65_536)}\r\ncontent-length: 0\r\n\r\n`,
+      502,
+    ],
+    ['duplicate Content-Length', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc', 502],
+    [
+      // undici rejects an unsolicited 100 Continue ('bad response'): the client gets a clean 502, not a hang
+      'unsolicited 100 Continue',
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+      502,
+    ],
+  ] as const)(
+    'malformed response (%s): 502 or an aborted response, never a complete 2xx',
+    async (_name, payload, expected) => {
+      const upstream = await raw((conn) => {
+        if (hasHead(conn)) conn.socket.end(payload)
+      })
+      const gw = await gatewayFor(upstream.url)
+      const { reply, response } = await fetchRaw(gw.port)
+      expect(reply.timedOut).toBe(false)
+      if (expected === 502) {
+        expect(response).toMatchObject({ status: 502, complete: true })
+        expect(response?.headers['content-type']).toMatch(/application\/problem\+json/)
+      } else {
+        expect(reply.closed).toBe(true)
+        expect(response === undefined || response.complete === false).toBe(true)
+      }
+    },
+  )
 
   it('Content-Length mismatch (short body, then close) -> the client sees an aborted response, not a complete 200', async () => {
     const upstream = await raw((conn) => {
