@@ -251,6 +251,16 @@ const corpus: Case[] = [
   { name: 'request line with bare LF', request: `GET /a HTTP/1.1\n${H}\r\n`, expect: 'either' },
   { name: 'lowercase method', request: `get /a HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
   { name: 'unknown method', request: `BREW /a HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
+  { name: 'two spaces in the request line', request: `GET  /a HTTP/1.1\r\n${H}\r\n`, expect: 'either', url: '/a' },
+  { name: 'tab in the request line', request: `GET\t/a HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
+  { name: 'non-token header name', request: `GET /a HTTP/1.1\r\n${H}X-A(b): c\r\n\r\n`, expect: 'reject' },
+  {
+    name: '20 kB request target',
+    request: `GET /${'u'.repeat(20_000)} HTTP/1.1\r\n${H}\r\n`,
+    expect: 'reject',
+    status: 431,
+  },
+  { name: 'NUL in the target', request: `GET /a\0b HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
   // Host
   { name: 'no Host', request: 'GET /a HTTP/1.1\r\n\r\n', expect: 'reject' },
   { name: 'no Host in HTTP/1.0', request: 'GET /a HTTP/1.0\r\n\r\n', expect: 'reject' },
