@@ -251,7 +251,12 @@ const corpus: Case[] = [
   { name: 'request line with bare LF', request: `GET /a HTTP/1.1\n${H}\r\n`, expect: 'either' },
   { name: 'lowercase method', request: `get /a HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
   { name: 'unknown method', request: `BREW /a HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
-  { name: 'two spaces in the request line', request: `GET  /a HTTP/1.1\r\n${H}\r\n`, expect: 'either', url: '/a' },
+  {
+    name: 'two spaces in the request line',
+    request: `GET  /a HTTP/1.1\r\n${H}\r\n`,
+    expect: 'either',
+    url: '/a',
+  },
   { name: 'tab in the request line', request: `GET\t/a HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
   { name: 'non-token header name', request: `GET /a HTTP/1.1\r\n${H}X-A(b): c\r\n\r\n`, expect: 'reject' },
   {
