@@ -143,7 +143,16 @@ async function parent(options: Options): Promise<number> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const samples: Sample[] = []
-  const [ready] = (await once(gw, 'message')) as [{ type: string; url: string }]
+  let crashed: string | undefined
+  const exited = new Promise<void>((resolve) =>
+    gw.once('exit', (code, signal) => {
+      if (code !== 0) crashed = `gateway process exited early (code ${code}, signal ${signal})`
+      resolve()
+    }),
+  )
+  const first = await Promise.race([once(gw, 'message'), exited.then(() => undefined)])
+  if (first === undefined) throw new Error(crashed ?? 'gateway process exited before it was ready')
+  const [ready] = first as [{ type: string; url: string }]
   gw.on('message', (message: { type: string; sample?: Sample }) => {
     if (message.type === 'sample' && message.sample) samples.push(message.sample)
   })
@@ -198,8 +207,8 @@ async function parent(options: Options): Promise<number> {
   const result = await done
   clearInterval(roll)
   windows.push(window)
-  gw.send({ type: 'stop' })
-  await once(gw, 'exit')
+  if (gw.connected) gw.send({ type: 'stop' })
+  await exited
 
   const rows: Row[] = samples.map((s, i) => ({ ...s, ...(windows[i] ?? { requests: 0, ok: 0, errors: 0 }) }))
   const warmupS = options.minutes >= 2 ? 60 : Math.round((options.minutes * 60) / 3)
@@ -208,7 +217,8 @@ async function parent(options: Options): Promise<number> {
   const last = measured[measured.length - 1]
   const growth = baseline && last ? (last.rssMb - baseline.rssMb) / baseline.rssMb : Number.NaN
   const errors = rows.reduce((sum, r) => sum + r.errors, 0) + result.errors + result.timeouts
-  const pass = Number.isFinite(growth) && growth < 0.05 && errors === 0 && measured.length >= 2
+  const pass =
+    crashed === undefined && Number.isFinite(growth) && growth < 0.05 && errors === 0 && measured.length >= 2
 
   const header = [
     't(s)',
@@ -248,6 +258,7 @@ async function parent(options: Options): Promise<number> {
   for (const line of lines) process.stdout.write(`${format(line)}\n`)
   const summary = {
     verdict: pass ? 'PASS' : 'FAIL',
+    ...(crashed === undefined ? {} : { crashed }),
     minutes: options.minutes,
     rate: options.rate,
     connections: options.connections,
