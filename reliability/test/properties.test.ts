@@ -6,7 +6,13 @@ import { createManualClock, createTestExchange, createTestPipeline } from '@gw/c
 import { policies as metricsPolicies } from '@gw/metrics'
 import { rateLimit, policies as ratelimitPolicies } from '@gw/ratelimit'
 import { policies as securityPolicies } from '@gw/security'
-import { compileTemplate, templateProblems, policies as transformPolicies } from '@gw/transform'
+import {
+  compileTemplate,
+  requestHeaders,
+  responseHeaders,
+  templateProblems,
+  policies as transformPolicies,
+} from '@gw/transform'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify as toYaml } from 'yaml'
@@ -424,6 +430,92 @@ describe('dot-segment check through a real gateway', () => {
         } else {
           expect([200, 404]).toContain(res?.status)
           for (const r of upstream.requests) expect(hasDotSegmentOracle(r.url)).toBe(false)
+        }
+      }),
+      { numRuns: 80 },
+    )
+  })
+})
+
+describe('header templates fed with hostile values, through a real gateway', () => {
+  let upstream: EchoUpstream
+  let gw: RunningGateway
+  const claims = new Map<string, string>()
+  const claimFromHeader = definePolicy({
+    name: 'test-claim-from-table',
+    stage: 'authn',
+    schema: z.object({}),
+    state: () => ({ provides: [principalKey] }),
+    create: () => ({
+      onRequest: (ex) => {
+        const name = claims.get(String(ex.request.headers['x-case'])) ?? ''
+        ex.set(principalKey, { subject: 'u1', method: 'test', scopes: [], claims: { name } })
+      },
+    }),
+  })
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a gw header template, not a JS template
+  const claimName = '${principal.claims.name}'
+
+  beforeAll(async () => {
+    upstream = await startEchoUpstream()
+    gw = await startGateway({
+      upstreams: { up: { url: upstream.url } },
+      routes: [
+        {
+          path: '/*',
+          upstream: 'up',
+          policies: [
+            claimFromHeader({}),
+            requestHeaders({ set: { 'x-user-name': claimName } }),
+            responseHeaders({ set: { 'x-echo-name': claimName } }),
+          ],
+        },
+      ],
+    })
+  })
+  afterAll(async () => {
+    await gw?.gateway.close()
+    await upstream?.close()
+  })
+
+  it('a claim with CR/LF/NUL never injects a header or breaks framing; plain visible values pass unchanged', async () => {
+    const hostile = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc
+        .tuple(
+          fc.string({ maxLength: 5 }),
+          fc.constantFrom('\r\n', '\n', '\r', '\0', '\r\nX-Injected: 1', '\r\n\r\nGET /smuggled HTTP/1.1'),
+        )
+        .map(([a, b]) => `${a}${b}`),
+    )
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(hostile, async (name) => {
+        const id = String(n++)
+        claims.set(id, name)
+        upstream.reset()
+        const reply = await rawExchange(
+          gw.port,
+          `GET /t HTTP/1.1\r\nHost: gw.test\r\nX-Case: ${id}\r\nConnection: close\r\n\r\n`,
+        )
+        const responses = parseResponses(reply.raw)
+        expect(responses).toHaveLength(1)
+        const [res] = responses
+        expect(res?.names).not.toContain('x-injected')
+        expect(upstream.rawText()).not.toMatch(/\r\nx-injected:/i)
+        expect(upstream.rawText()).not.toContain('/smuggled')
+        expect(upstream.requests.length).toBeLessThanOrEqual(1)
+        if (res?.status === 200) {
+          const sent = upstream.requests[0]?.headers['x-user-name']
+          expect(sent === undefined || !/[\r\n\0]/.test(String(sent))).toBe(true)
+          if (/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(name)) {
+            expect(sent).toBe(name)
+            expect(res.headers['x-echo-name']).toBe(name)
+          }
+        } else {
+          expect(res?.status).toBeGreaterThanOrEqual(400)
+          expect(res?.headers['content-type']).toMatch(/application\/problem\+json/)
         }
       }),
       { numRuns: 80 },
