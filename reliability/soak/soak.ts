@@ -6,11 +6,13 @@
  * handles); the parent counts responses and errors per interval, prints a table and a JSON summary, and exits
  * 0 (PASS) when RSS grew less than 5 % after the warm-up and no request failed.
  *
- * Usage: `pnpm --filter @gw/reliability soak -- --minutes 10 [--rate 400] [--connections 20] [--interval 10]`
+ * Usage: `pnpm --filter @gw/reliability soak -- --minutes 10 [--rate 400] [--connections 20] [--interval 10]
+ * [--redis 127.0.0.1:6379]` (with --redis, rate limits and the cache use Redis under a unique key prefix; the
+ * keys expire with their windows and TTLs)
  * (soak/run.mjs bundles this file with esbuild and runs it).
  */
 import { fork } from 'node:child_process'
-import { createHmac } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -44,6 +46,8 @@ interface Options {
   rate: number
   connections: number
   interval: number
+  /** `host:port` of a Redis for the rate-limit and cache stores (keys under a unique prefix); memory stores without it. */
+  redis: string | undefined
 }
 
 const SECRET = 'soak-secret-for-a-local-run-only-32b'
@@ -54,18 +58,27 @@ const lateness = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - LAG_
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { minutes: 2, rate: 400, connections: 20, interval: 10 }
+  const usage = 'usage: soak [--minutes N] [--rate RPS] [--connections N] [--interval S] [--redis HOST:PORT]'
+  const options: Options = { minutes: 2, rate: 400, connections: 20, interval: 10, redis: undefined }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--') continue
-    const value = Number(argv[i + 1])
-    const key = arg?.replace(/^--/, '') as keyof Options
-    if (!(key in options) || !Number.isFinite(value) || value <= 0)
-      throw new Error(
-        `usage: soak [--minutes N] [--rate RPS] [--connections N] [--interval S] (bad '${arg}')`,
-      )
-    options[key] = value
+    const raw = argv[i + 1]
     i++
+    if (arg === '--redis') {
+      if (!/^[\w.-]+:\d+$/.test(raw ?? '')) throw new Error(`${usage} (bad --redis '${raw}')`)
+      options.redis = raw
+      continue
+    }
+    const value = Number(raw)
+    const key = arg?.replace(/^--/, '') as Exclude<keyof Options, 'redis'>
+    if (
+      !['minutes', 'rate', 'connections', 'interval'].includes(key) ||
+      !Number.isFinite(value) ||
+      value <= 0
+    )
+      throw new Error(`${usage} (bad '${arg}')`)
+    options[key] = value
   }
   if (options.minutes > 120) throw new Error('--minutes is capped at 120')
   return options
@@ -87,7 +100,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Child: run the gateway and report a sample every interval over IPC. */
-async function child(intervalMs: number): Promise<void> {
+async function child(intervalMs: number, redis: string | undefined): Promise<void> {
+  const [redisHost, redisPort] = redis?.split(':') ?? []
   const app = await startCentralizedGateway({
     env: {
       LOG_LEVEL: 'silent',
@@ -95,7 +109,9 @@ async function child(intervalMs: number): Promise<void> {
       RATE_LIMIT_MAX_REQUESTS: '1000000000',
       CACHE_TTL_SECONDS: '5',
       PROMETHEUS_PORT: String(await freePort()),
+      ...(redis === undefined ? {} : { REDIS_HOST: redisHost, REDIS_PORT: redisPort }),
     },
+    redisKeyPrefix: `gw-soak:${randomBytes(6).toString('hex')}:`,
     port: 0,
     host: '127.0.0.1',
     logDestination: new Writable({ write: (_chunk, _enc, done) => done() }),
@@ -139,7 +155,7 @@ async function child(intervalMs: number): Promise<void> {
 /** Parent: start the child, drive load, collect samples, judge. */
 async function parent(options: Options): Promise<number> {
   const intervalMs = options.interval * 1000
-  const gw = fork(fileURLToPath(import.meta.url), ['--child', String(intervalMs)], {
+  const gw = fork(fileURLToPath(import.meta.url), ['--child', String(intervalMs), options.redis ?? ''], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const samples: Sample[] = []
@@ -262,6 +278,7 @@ async function parent(options: Options): Promise<number> {
     minutes: options.minutes,
     rate: options.rate,
     connections: options.connections,
+    stores: options.redis === undefined ? 'memory' : `redis ${options.redis}`,
     requests: result.requests.total,
     rps: Math.round(result.requests.average),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
@@ -278,5 +295,5 @@ async function parent(options: Options): Promise<number> {
   return pass ? 0 : 1
 }
 
-if (process.argv[2] === '--child') await child(Number(process.argv[3]))
+if (process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv[4] || undefined)
 else process.exitCode = await parent(parseArgs(process.argv.slice(2)))
