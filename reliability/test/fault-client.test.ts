@@ -1,6 +1,6 @@
 import { once } from 'node:events'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { connect, type Socket } from 'node:net'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { type AddressInfo, connect, type Socket } from 'node:net'
 import { requestValidation } from '@gw/security'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -232,5 +232,107 @@ describe('maxConnections is honoured', () => {
     } finally {
       for (const socket of sockets) socket.destroy()
     }
+  })
+})
+
+describe('backpressure: bodies are streamed, never buffered whole', () => {
+  const TOTAL = 512 * 1024 * 1024
+  const LIMIT = 64 * 1024 * 1024
+  const CHUNK = Buffer.alloc(1024 * 1024, 97)
+  let sink: Server
+  let sinkPort: number
+  let upstreamWritten = 0
+  let gwBp: RunningGateway
+  const sockets = new Set<Socket>()
+
+  /** Waits until `progress()` stops changing for `quiet` ms (bounded by `timeout`); returns the last value. */
+  async function stalled(progress: () => number, quiet = 500, timeout = 15_000): Promise<number> {
+    const deadline = Date.now() + timeout
+    let last = -1
+    let since = Date.now()
+    while (Date.now() < deadline) {
+      const now = progress()
+      if (now !== last) {
+        last = now
+        since = Date.now()
+      } else if (Date.now() - since >= quiet) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    return last
+  }
+
+  beforeAll(async () => {
+    sink = createServer((req, res) => {
+      if (req.url === '/upload') {
+        req.pause()
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' })
+      const pump = (): void => {
+        while (upstreamWritten < TOTAL && !res.destroyed) {
+          upstreamWritten += CHUNK.length
+          if (!res.write(CHUNK)) {
+            res.once('drain', pump)
+            return
+          }
+        }
+        if (!res.destroyed) res.end()
+      }
+      pump()
+    })
+    sink.on('connection', (socket: Socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+    })
+    sink.listen(0, '127.0.0.1')
+    await once(sink, 'listening')
+    sinkPort = (sink.address() as AddressInfo).port
+    gwBp = await startGateway({
+      upstreams: { sink: { url: `http://127.0.0.1:${sinkPort}` } },
+      routes: [{ path: '/*', upstream: 'sink' }],
+    })
+  })
+
+  afterAll(async () => {
+    await gwBp?.gateway.close()
+    for (const socket of sockets) socket.destroy()
+    await new Promise((r) => sink?.close(r))
+  })
+
+  it('a client uploading 512 MB to an upstream that does not read stalls long before the gateway holds it all', async () => {
+    const socket = connect(gwBp.port, '127.0.0.1')
+    socket.on('error', () => {})
+    await once(socket, 'connect')
+    socket.write(`POST /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: ${TOTAL}\r\n\r\n`)
+    let sent = 0
+    let stop = false
+    const feed = (): void => {
+      while (!stop && sent < TOTAL) {
+        sent += CHUNK.length
+        if (!socket.write(CHUNK)) {
+          socket.once('drain', feed)
+          return
+        }
+      }
+    }
+    feed()
+    const settled = await stalled(() => sent)
+    stop = true
+    socket.destroy()
+    expect(settled).toBeLessThan(LIMIT)
+    expect(settled).toBeGreaterThan(0)
+  })
+
+  it('an upstream sending 512 MB to a client that does not read stalls long before the gateway holds it all', async () => {
+    upstreamWritten = 0
+    const socket = connect(gwBp.port, '127.0.0.1')
+    socket.on('error', () => {})
+    await once(socket, 'connect')
+    socket.write('GET /download HTTP/1.1\r\nHost: gw.test\r\n\r\n')
+    socket.pause()
+    expect(await waitFor(() => upstreamWritten > 0)).toBe(true)
+    const settled = await stalled(() => upstreamWritten)
+    socket.destroy()
+    expect(settled).toBeLessThan(LIMIT)
   })
 })
