@@ -51,6 +51,12 @@ async function fetchRaw(port: number, path = '/', timeout = 5000) {
   return { reply, response: parseResponses(reply.raw)[0] }
 }
 
+async function waitForCount(count: () => number, target: number): Promise<boolean> {
+  const deadline = Date.now() + 5000
+  while (count() < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  return count() >= target
+}
+
 async function closedPort(): Promise<number> {
   const server = createServer()
   server.listen(0, '127.0.0.1')
@@ -231,6 +237,38 @@ describe('upstream faults through a real gateway', () => {
     const get = await rawExchange(gw.port, 'GET /read HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n')
     expect(parseResponses(get.raw)[0]?.status).toBe(502)
     expect(seen.filter((l) => l.startsWith('GET'))).toHaveLength(3)
+  })
+
+  it('overload beyond maxPending -> fast 503 with Retry-After for the excess, the rest served, then recovery', async () => {
+    const held: (() => void)[] = []
+    const upstream = await raw((conn) => {
+      if (!hasHead(conn)) return
+      held.push(() => conn.socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'))
+    })
+    const gw = await gatewayFor(upstream.url, { maxPending: 5 })
+    const answered: Awaited<ReturnType<typeof fetchRaw>>[] = []
+    const all = Array.from({ length: 20 }, () =>
+      fetchRaw(gw.port).then((result) => {
+        answered.push(result)
+        return result
+      }),
+    )
+    expect(await waitForCount(() => held.length, 5)).toBe(true)
+    expect(await waitForCount(() => answered.length, 15), 'the excess is answered while five are held').toBe(
+      true,
+    )
+    expect(held).toHaveLength(5)
+    for (const { response } of answered) {
+      expect(response?.status).toBe(503)
+      expect(response?.headers['retry-after']).toBeDefined()
+    }
+    for (const release of held.splice(0)) release()
+    const statuses = (await Promise.all(all)).map((r) => r.response?.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5)
+    const after = fetchRaw(gw.port)
+    expect(await waitForCount(() => held.length, 1)).toBe(true)
+    held.splice(0).forEach((release) => release())
+    expect((await after).response?.status).toBe(200)
   })
 
   it('after every fault above the gateway still serves a healthy upstream', async () => {
