@@ -2,11 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type EchoUpstream, startEchoUpstream, waitFor } from './helpers/net.js'
+import { type EchoUpstream, startEchoUpstream, startRawServer, waitFor } from './helpers/net.js'
 import { freePort } from './helpers/redis.js'
 
 const require = createRequire(import.meta.url)
@@ -114,6 +115,54 @@ describe('lifecycle of a `gw start` process under load', () => {
       expect(code).toBe(0)
     } finally {
       await agent.close()
+    }
+  })
+
+  it('SIGTERM with an open WebSocket and idle keep-alive connections: the process still exits (0) after draining', async () => {
+    const ws = await startRawServer((conn) => {
+      if (conn.text().includes('\r\n\r\n') && conn.received.length === 1)
+        conn.socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+        )
+    })
+    const file = join(dir, 'ws.yaml')
+    writeFileSync(
+      file,
+      `server:\n  host: 127.0.0.1\n  drainTimeout: 1s\nupstreams:\n  ws:\n    url: ${ws.url}\n  up:\n    url: ${upstream.url}\nroutes:\n  - path: /ws\n    upstream: ws\n  - path: /*\n    upstream: up\n`,
+    )
+    const gw = await startGw(file, await freePort())
+    const sockets: Socket[] = []
+    try {
+      const upgrade = connect(Number(new URL(gw.url).port), '127.0.0.1')
+      sockets.push(upgrade)
+      upgrade.on('error', () => {})
+      let head = ''
+      upgrade.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1')
+      })
+      await once(upgrade, 'connect')
+      upgrade.write(
+        'GET /ws HTTP/1.1\r\nHost: gw.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      )
+      expect(await waitFor(() => head.startsWith('HTTP/1.1 101'), 10_000)).toBe(true)
+      hold = 10
+      for (let i = 0; i < 5; i++) {
+        const idle = connect(Number(new URL(gw.url).port), '127.0.0.1')
+        sockets.push(idle)
+        idle.on('error', () => {})
+        await once(idle, 'connect')
+        idle.write('GET /idle HTTP/1.1\r\nHost: gw.test\r\n\r\n')
+      }
+      const exited = once(gw.child, 'exit')
+      gw.child.kill('SIGTERM')
+      const result = await Promise.race([
+        exited,
+        new Promise((r) => setTimeout(() => r('still running'), 20_000)),
+      ])
+      expect(result).toEqual([0, null])
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await ws.close()
     }
   })
 
