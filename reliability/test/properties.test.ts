@@ -39,9 +39,13 @@ const registry = createPolicyRegistry([
 ])
 
 /** Runs the config loader; returns 'ok' or the GW_ERR_CONFIG issues, and rethrows anything else. */
-function load(text: string, format: 'yaml' | 'json'): 'ok' | { path: string; message: string }[] {
+function load(
+  text: string,
+  format: 'yaml' | 'json',
+  env: Record<string, string> = { PORT: '8080' },
+): 'ok' | { path: string; message: string }[] {
   try {
-    parseConfig(text, { registry, format, env: { PORT: '8080' } })
+    parseConfig(text, { registry, format, env })
     return 'ok'
   } catch (error) {
     if (error instanceof GatewayError && error.code === 'GW_ERR_CONFIG') {
@@ -127,6 +131,45 @@ describe('config loader: any input is a config or GW_ERR_CONFIG with issues, nev
         const json = load(JSON.stringify(value), 'json')
         const yaml = load(toYaml(value), 'yaml')
         expect(json === 'ok').toBe(yaml === 'ok')
+      }),
+      RUNS,
+    )
+  })
+
+  it('env substitution with arbitrary variable values (numbers, booleans, YAML syntax, references again)', () => {
+    const envValue = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom(
+        '0',
+        '-1',
+        '65536',
+        'true',
+        'no',
+        '{a: 1}',
+        '[1, 2]',
+        `\${PORT}`,
+        '"',
+        "'",
+        ': x',
+        '10s',
+      ),
+    )
+    const text = [
+      'server:',
+      `  port: \${PORT}`,
+      `  host: "\${HOST:-127.0.0.1}"`,
+      `  headersTimeout: \${X:-5s}`,
+      'upstreams:',
+      '  up:',
+      `    url: http://\${HOST:-127.0.0.1}:\${PORT:-1}`,
+      'routes:',
+      `  - path: /\${X:-x}/*`,
+      '    upstream: up',
+    ].join('\n')
+    expect(load(text, 'yaml', { PORT: '8080', HOST: '127.0.0.1', X: '5s' })).toBe('ok')
+    fc.assert(
+      fc.property(fc.record({ PORT: envValue, X: envValue, HOST: envValue }), (env) => {
+        load(text, 'yaml', env)
       }),
       RUNS,
     )
