@@ -73,8 +73,12 @@ export interface GatewayOptions {
 export interface ReloadResult {
   routes: { added: string[]; removed: string[]; kept: string[] }
   upstreams: { added: string[]; removed: string[]; reused: string[]; replaced: string[] }
-  /** Policy instances in the new pipeline (all policies are created anew on reload). */
-  policies: number
+  /**
+   * Policy instances of the new pipeline: `reused` ones had the same route, policy, mode and options (compared
+   * as JSON; options holding functions or class instances match only the same object) and keep their state
+   * (rate-limit counters, cache entries, JWKS); the others were created anew.
+   */
+  policies: { created: number; reused: number }
   /** Paths of changed options that only apply after a restart (`server.port`, `admin.apiKey`, ...). */
   restartRequired: string[]
 }

@@ -85,7 +85,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let reloading: Promise<unknown> = Promise.resolve()
 
   const retire = (old: CompiledPipeline, next: CompiledPipeline): void => {
-    const keep = new Set(next.upstreams.values())
     const task = new Promise<void>((resolve) => {
       if (old.active.inflight === 0) {
         resolve()
@@ -100,7 +99,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         resolve()
       }
     })
-      .then(() => closePipeline(old, keep))
+      .then(() => closePipeline(old, next))
       .finally(() => retiring.delete(task))
     retiring.add(task)
   }
@@ -251,7 +250,10 @@ function describeReload(
       kept: [...newRoutes].filter((id) => oldRoutes.has(id)),
     },
     upstreams,
-    policies: next.instances.length,
+    policies: {
+      created: next.instances.filter((i) => !old.instances.includes(i)).length,
+      reused: next.instances.filter((i) => old.instances.includes(i)).length,
+    },
     restartRequired: [...restart.server, ...restart.admin],
   }
 }

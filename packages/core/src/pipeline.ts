@@ -1,5 +1,6 @@
 import { AdminMountTable } from './admin/mounts.js'
 import { type AdminConfig, adminSchema } from './admin/schema.js'
+import type { AdminHandler, AdminMounts } from './admin/types.js'
 import type { Clock } from './clock.js'
 import { configErrorMap } from './config/error-map.js'
 import { type ConfigIssue, collectIssues, formatIssues } from './config/format-issues.js'
@@ -60,9 +61,23 @@ export interface CompiledPipeline {
   /** Canonical config of each upstream gw built from config, to reuse unchanged ones on reload. */
   readonly upstreamKeys: ReadonlyMap<string, string>
   readonly instances: readonly PolicyInstance[]
+  /** How each instance was created, to reuse it on reload when its entry is unchanged. */
+  readonly origins: ReadonlyMap<PolicyInstance, PolicyOrigin>
   readonly routes: readonly RouteSummary[]
   readonly options: GatewayOptions
   readonly mounts: AdminMountTable | undefined
+}
+
+/**
+ * Where a policy instance came from: its reuse key (scope, name, mode and options; undefined when the options
+ * hold functions or class instances and only the same options object can match) and the admin endpoints its
+ * `create()` mounted, so a reused instance keeps them.
+ */
+export interface PolicyOrigin {
+  readonly key: string | undefined
+  readonly scope: string
+  readonly options: unknown
+  readonly mounts: ReadonlyArray<readonly [method: string, path: string, handler: AdminHandler]>
 }
 
 /** Validated process-level options: the parts a reload cannot change. */
@@ -167,6 +182,9 @@ export async function compilePipeline(
   const upstreamKeys = new Map<string, string>()
   const created: Upstream[] = []
   const instances: PolicyInstance[] = []
+  const createdInstances: PolicyInstance[] = []
+  const origins = new Map<PolicyInstance, PolicyOrigin>()
+  const reusable = reusableInstances(previous)
   const mounts = deps.adminTaken === undefined ? undefined : new AdminMountTable(deps.adminTaken)
   try {
     for (const [name, input] of Object.entries(options.upstreams ?? {})) {
@@ -193,8 +211,9 @@ export async function compilePipeline(
       upstreams.set(name, upstream)
     }
     const ctx = { log, clock, telemetry, resources: options.resources ?? {}, admin: mounts }
+    const build: PolicyBuild = { ctx, mounts, reusable, instances, created: createdInstances, origins }
     const gatewayEntries = options.policies ?? []
-    const gatewayPolicies = await instantiateEach(gatewayEntries, undefined, ctx, instances)
+    const gatewayPolicies = await instantiateEach(gatewayEntries, undefined, build)
     validateChainOrder(
       gatewayEntries.map((entry, i) => ({ entry, where: `policies[${i}]` })),
       log,
@@ -212,7 +231,7 @@ export async function compilePipeline(
         ],
         log,
       )
-      const routePolicies = await instantiateEach(routeEntries, id, ctx, instances)
+      const routePolicies = await instantiateEach(routeEntries, id, build)
       const chain: CompiledChain = {
         routeId: id,
         policies: [...gatewayPolicies, ...routePolicies],
@@ -256,46 +275,139 @@ export async function compilePipeline(
       inflight: 0,
       onIdle: undefined,
     }
-    return { active, upstreams, upstreamKeys, instances, routes, options, mounts }
+    return { active, upstreams, upstreamKeys, instances, origins, routes, options, mounts }
   } catch (error) {
-    await closeParts(created, instances)
+    await closeParts(created, createdInstances)
     throw error
   }
 }
 
-/** Instantiates entry by entry so that, when one `create()` throws, the ones before it are closed again. */
+interface PolicyBuild {
+  readonly ctx: InstantiateContext
+  readonly mounts: AdminMountTable | undefined
+  /** Instances of the previous pipeline by reuse key, consumed as they are reused. */
+  readonly reusable: Map<string, Array<[PolicyInstance, PolicyOrigin]>>
+  readonly instances: PolicyInstance[]
+  readonly created: PolicyInstance[]
+  readonly origins: Map<PolicyInstance, PolicyOrigin>
+}
+
+/**
+ * Instantiates entry by entry, reusing an instance of the previous pipeline whose scope, policy, mode and
+ * options are unchanged (so rate-limit counters, caches and key sets survive a reload); when one `create()`
+ * throws, the instances created before it can be closed again.
+ */
 async function instantiateEach(
   entries: readonly PolicyEntry[],
   routeId: string | undefined,
-  ctx: InstantiateContext,
-  created: PolicyInstance[],
+  build: PolicyBuild,
 ): Promise<PolicyInstance[]> {
   const out: PolicyInstance[] = []
+  const scope = routeId ?? ''
   for (const entry of entries) {
-    const [instance] = await instantiatePolicies([entry], routeId, ctx)
+    const key = policyReuseKey(scope, entry)
+    const reused = takeReusable(build.reusable, key, scope, entry)
+    if (reused !== undefined) {
+      const [instance, origin] = reused
+      for (const [method, path, handler] of origin.mounts) build.mounts?.mount(method, path, handler)
+      out.push(instance)
+      build.instances.push(instance)
+      build.origins.set(instance, origin)
+      continue
+    }
+    const recorded: Array<[string, string, AdminHandler]> = []
+    const admin: AdminMounts | undefined =
+      build.mounts === undefined
+        ? undefined
+        : {
+            mount(method, path, handler) {
+              build.mounts?.mount(method, path, handler)
+              recorded.push([method, path, handler])
+            },
+          }
+    const [instance] = await instantiatePolicies([entry], routeId, { ...build.ctx, admin })
     if (instance === undefined) continue
     out.push(instance)
-    created.push(instance)
+    build.instances.push(instance)
+    build.created.push(instance)
+    build.origins.set(instance, { key, scope, options: entry.options, mounts: recorded })
   }
   return out
 }
 
+function reusableInstances(
+  previous: CompiledPipeline | undefined,
+): Map<string, Array<[PolicyInstance, PolicyOrigin]>> {
+  const byKey = new Map<string, Array<[PolicyInstance, PolicyOrigin]>>()
+  for (const [instance, origin] of previous?.origins ?? []) {
+    const key = origin.key ?? `${origin.scope}\0identity`
+    const list = byKey.get(key)
+    if (list === undefined) byKey.set(key, [[instance, origin]])
+    else list.push([instance, origin])
+  }
+  return byKey
+}
+
+function takeReusable(
+  reusable: Map<string, Array<[PolicyInstance, PolicyOrigin]>>,
+  key: string | undefined,
+  scope: string,
+  entry: PolicyEntry,
+): [PolicyInstance, PolicyOrigin] | undefined {
+  const list = reusable.get(key ?? `${scope}\0identity`)
+  if (list === undefined) return undefined
+  const index =
+    key === undefined
+      ? list.findIndex(
+          ([instance, origin]) => origin.options === entry.options && instance.mode === entry.mode,
+        )
+      : 0
+  if (index < 0) return undefined
+  return list.splice(index, 1)[0]
+}
+
 /**
- * Closes a pipeline's policies (reverse order) and the upstreams not in `keep` (the ones a newer pipeline
- * reuses).
+ * The reuse key of a policy entry: scope (route id or gateway level), policy name, mode and its options as
+ * canonical JSON; undefined when the options hold functions or class instances, which JSON cannot compare.
+ */
+function policyReuseKey(scope: string, entry: PolicyEntry): string | undefined {
+  if (!isPlainData(entry.options)) return undefined
+  return `${scope}\0${entry.definition.name}\0${entry.mode}\0${canonicalJson(entry.options)}`
+}
+
+function isPlainData(value: unknown, depth = 0): boolean {
+  if (depth > 32) return false
+  if (value === null || value === undefined) return true
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return true
+    case 'object': {
+      if (Array.isArray(value)) return value.every((v) => isPlainData(v, depth + 1))
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return false
+      return Object.values(value).every((v) => isPlainData(v, depth + 1))
+    }
+    default:
+      return false
+  }
+}
+
+/**
+ * Closes a pipeline's policies (reverse order) and upstreams, except those a newer pipeline reuses.
  *
  * @example
  * ```ts
- * await closePipeline(old, new Set(next.upstreams.values()))
+ * await closePipeline(old, next)
  * ```
  */
-export async function closePipeline(
-  pipeline: CompiledPipeline,
-  keep: ReadonlySet<Upstream> = new Set(),
-): Promise<void> {
+export async function closePipeline(pipeline: CompiledPipeline, next?: CompiledPipeline): Promise<void> {
+  const keptUpstreams = new Set(next?.upstreams.values())
+  const keptInstances = new Set(next?.instances)
   await closeParts(
-    [...pipeline.upstreams.values()].filter((u) => !keep.has(u)),
-    pipeline.instances,
+    [...pipeline.upstreams.values()].filter((u) => !keptUpstreams.has(u)),
+    pipeline.instances.filter((i) => !keptInstances.has(i)),
   )
 }
 

@@ -51,6 +51,26 @@ const tagged = definePolicy({
   },
 })
 
+let counterInstances = 0
+const counting = definePolicy({
+  name: 'test-counter',
+  stage: 'transform',
+  schema: z.object({ step: z.number(), pattern: z.instanceof(RegExp).optional() }),
+  create(config) {
+    counterInstances++
+    let count = 0
+    return {
+      onResponse(_ex, res) {
+        count += config.step
+        res.headers['x-count'] = String(count)
+      },
+      async close() {
+        closedTags.push(`counter-${config.step}`)
+      },
+    }
+  },
+})
+
 const gateways: Gateway[] = []
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((gw) => gw.close()))
@@ -168,6 +188,42 @@ describe('gateway.reload', () => {
     for (let i = 0; i < 100 && closedTags.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
     expect(closedTags).toEqual(['g0'])
     expect((await fetch(`${gw.url}/v`)).headers.get('x-config')).toBe('g1')
+  })
+
+  it('reuses policy instances whose route, options and mode are unchanged, so their state survives', async () => {
+    counterInstances = 0
+    const withCounter = (step: number, generation: number): GatewayOptions => {
+      const base = config(generation)
+      return {
+        ...base,
+        routes: base.routes.map((r) => (r.id === 'v' ? { ...r, policies: [counting({ step })] } : r)),
+      }
+    }
+    const gw = await start(withCounter(1, 0))
+    const count = async (): Promise<string | null> => (await fetch(`${gw.url}/v`)).headers.get('x-count')
+    expect([await count(), await count()]).toEqual(['1', '2'])
+    const same = await gw.reload(withCounter(1, 1))
+    expect(same.policies).toEqual({ created: 1, reused: 1 })
+    expect(await count()).toBe('3')
+    expect(counterInstances).toBe(1)
+    const changed = await gw.reload(withCounter(5, 2))
+    expect(changed.policies).toEqual({ created: 2, reused: 0 })
+    expect(await count()).toBe('5')
+    expect(counterInstances).toBe(2)
+    for (let i = 0; i < 100 && !closedTags.includes('counter-1'); i++)
+      await new Promise((r) => setTimeout(r, 10))
+    expect(closedTags).toContain('counter-1')
+    expect(closedTags).not.toContain('counter-5')
+
+    const entry = counting({ step: 1, pattern: /x/ })
+    expect((await gw.reload({ ...config(5), policies: [entry] })).policies.created).toBe(1)
+    expect((await gw.reload({ ...config(6), policies: [entry] })).policies).toEqual({ created: 0, reused: 1 })
+    expect(
+      (await gw.reload({ ...config(7), policies: [counting({ step: 1, pattern: /x/ })] })).policies,
+    ).toEqual({
+      created: 1,
+      reused: 0,
+    })
   })
 
   it('rejects an invalid configuration with its paths, logs it and keeps the old one serving', async () => {
