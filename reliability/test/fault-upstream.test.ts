@@ -5,11 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 import {
   hasHead,
   parseResponses,
+  type RawConnection,
   type RawServer,
   type RunningGateway,
   rawExchange,
   startGateway,
   startRawServer,
+  startRawServerOn,
 } from './helpers/net.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -269,6 +271,59 @@ describe('upstream faults through a real gateway', () => {
     expect(await waitForCount(() => held.length, 1)).toBe(true)
     for (const release of held.splice(0)) release()
     expect((await after).response?.status).toBe(200)
+  })
+
+  it('one of two targets dies under load: GETs keep succeeding on the other; it rejoins after it comes back', async () => {
+    const hits = { a: 0, b: 0 }
+    const serve = (name: 'a' | 'b') => (conn: RawConnection) => {
+      const requests = conn.text().split('\r\n\r\n').length - 1
+      const answered = answeredOn.get(conn) ?? 0
+      for (let i = answered; i < requests; i++) {
+        hits[name]++
+        conn.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 1\r\nx-target: ${name}\r\n\r\n${name}`)
+      }
+      answeredOn.set(conn, requests)
+    }
+    const answeredOn = new WeakMap<RawConnection, number>()
+    let a = await raw(serve('a'))
+    const b = await raw(serve('b'))
+    const aPort = a.port
+    const gw = await startGateway({
+      upstreams: {
+        pair: {
+          targets: [{ url: a.url }, { url: b.url }],
+          timeouts: { connect: 1000, headers: 2000, body: 2000 },
+          retries: 2,
+          retryBackoff: 1,
+          outlierDetection: { consecutiveFailures: 2, baseEjectionTime: 300 },
+        },
+      },
+      routes: [{ path: '/*', upstream: 'pair' }],
+    })
+    cleanups.push(() => gw.gateway.close())
+    const get = async (): Promise<number> => {
+      const res = await request(`${gw.url}/x`)
+      await res.body.text()
+      return res.statusCode
+    }
+    const before: number[] = []
+    for (let i = 0; i < 10; i++) before.push(await get())
+    expect(before.every((s) => s === 200)).toBe(true)
+    expect(hits.a).toBeGreaterThan(0)
+    await a.close()
+    const during: number[] = []
+    for (let i = 0; i < 30; i++) during.push(await get())
+    expect(during.filter((s) => s !== 200)).toEqual([])
+    a = await startRawServerOn(aPort, serve('a'))
+    cleanups.push(() => a.close())
+    const aBefore = hits.a
+    let rejoined = false
+    for (let i = 0; i < 100 && !rejoined; i++) {
+      expect(await get()).toBe(200)
+      rejoined = hits.a > aBefore
+      if (!rejoined) await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(rejoined, 'the restarted target receives traffic again').toBe(true)
   })
 
   it('after every fault above the gateway still serves a healthy upstream', async () => {

@@ -41,7 +41,16 @@ export interface RawServer {
  * Starts a raw TCP server. `onData` sees each connection and everything received on it so far, and decides
  * what to write (or whether to stall, reset or close).
  */
-export async function startRawServer(
+export function startRawServer(
+  onData: (conn: RawConnection, chunk: Buffer) => void,
+  onConnection?: (conn: RawConnection) => void,
+): Promise<RawServer> {
+  return startRawServerOn(0, onData, onConnection)
+}
+
+/** {@link startRawServer} on a given port (to bring a dead target back at the same address). */
+export async function startRawServerOn(
+  listenPort: number,
   onData: (conn: RawConnection, chunk: Buffer) => void,
   onConnection?: (conn: RawConnection) => void,
 ): Promise<RawServer> {
@@ -60,7 +69,7 @@ export async function startRawServer(
     })
     onConnection?.(conn)
   })
-  server.listen(0, '127.0.0.1')
+  server.listen(listenPort, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
   return {
