@@ -6,6 +6,7 @@ import {
   definePolicy,
   type Gateway,
   type GatewayOptions,
+  type ManagedUpstream,
   respond,
   z,
 } from '@gw/core'
@@ -370,6 +371,34 @@ describe('exposition choices', () => {
       sampleValue(text, 'gw_upstream_request_duration_seconds_count', {
         upstream: 'dead',
         status_class: 'error',
+      }),
+    ).toBe(1)
+  })
+
+  it('keeps target management on instrumented upstreams (admin listener, service discovery)', async () => {
+    const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
+    const deadPort = await freePort()
+    const { users } = instrumentUpstreams(
+      telemetry,
+      { users: { url: `http://127.0.0.1:${deadPort}` } },
+      { log: createConsoleLogger('silent'), via: 'gw' },
+    )
+    const gw = await start({
+      telemetry,
+      upstreams: { users: users! },
+      routes: [{ path: '/*', upstream: 'users' }],
+    })
+    expect((await fetch(`${gw.url}/x`)).status).toBe(502)
+    const managed = gw.upstreams.get('users') as ManagedUpstream
+    expect(managed.circuitState).toBe('closed')
+    managed.setTargets([{ url: upstream.url }])
+    expect(managed.targets().map((t) => t.url)).toEqual([new URL(upstream.url).origin])
+    expect((await fetch(`${gw.url}/users/1`)).status).toBe(200)
+    const text = await telemetry.registry.metrics()
+    expect(
+      sampleValue(text, 'gw_upstream_request_duration_seconds_count', {
+        upstream: 'users',
+        status_class: '2xx',
       }),
     ).toBe(1)
   })

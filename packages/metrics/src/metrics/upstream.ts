@@ -3,6 +3,7 @@ import {
   type Exchange,
   type ForwardOptions,
   type GwResponse,
+  type ManagedUpstream,
   type Upstream,
   type UpstreamInput,
 } from '@gw/core'
@@ -18,6 +19,8 @@ type UpstreamLabels = { upstream: string; target: string; status_class: string }
 /**
  * Wraps an upstream so that every call is timed into `gw_upstream_request_duration_seconds{upstream,target,
  * status_class}` (time to response headers; failures as status_class `error`, client aborts not counted).
+ * A {@link ManagedUpstream} stays one: its target management and state (`targets()`, `setTargets()`,
+ * `circuitState`, ...) pass through, so the admin listener and service discovery keep working.
  *
  * @example
  * ```ts
@@ -39,7 +42,7 @@ export function instrumentUpstream(
   }))
   const failed: UpstreamLabels = { upstream: upstream.name, target, status_class: 'error' }
   const upgrade = upstream.upgrade
-  return {
+  const instrumented: Upstream = {
     name: upstream.name,
     forward(ex: Exchange, forwardOptions?: ForwardOptions): Promise<GwResponse> {
       const start = ex.now()
@@ -57,6 +60,25 @@ export function instrumentUpstream(
     ...(upgrade === undefined ? {} : { upgrade: (ex: Exchange) => upgrade.call(upstream, ex) }),
     close: () => upstream.close(),
   }
+  return isManaged(upstream) ? withManagement(instrumented, upstream) : instrumented
+}
+
+function isManaged(upstream: Upstream): upstream is ManagedUpstream {
+  return typeof (upstream as Partial<ManagedUpstream>).setTargets === 'function'
+}
+
+function withManagement(instrumented: Upstream, managed: ManagedUpstream): ManagedUpstream {
+  return Object.defineProperties(instrumented, {
+    targets: { value: () => managed.targets() },
+    setTargets: {
+      value: (targets: Parameters<ManagedUpstream['setTargets']>[0]) => managed.setTargets(targets),
+    },
+    addTarget: { value: (target: Parameters<ManagedUpstream['addTarget']>[0]) => managed.addTarget(target) },
+    removeTarget: { value: (url: string) => managed.removeTarget(url) },
+    checkHealth: { value: () => managed.checkHealth() },
+    resolveDns: { value: () => managed.resolveDns() },
+    circuitState: { get: () => managed.circuitState, enumerable: true },
+  }) as ManagedUpstream
 }
 
 /**
