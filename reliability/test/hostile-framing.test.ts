@@ -294,7 +294,7 @@ const corpus: Case[] = [
   },
   { name: 'asterisk-form on GET', request: `GET * HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
   { name: 'authority-form on GET', request: `GET gw.test:80 HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
-  { name: 'CONNECT', request: `CONNECT gw.test:443 HTTP/1.1\r\n${H}\r\n`, expect: 'drop' },
+  { name: 'CONNECT', request: `CONNECT gw.test:443 HTTP/1.1\r\n${H}\r\n`, expect: 'reject', status: 501 },
   { name: 'dot-segments', request: `GET /public/../admin HTTP/1.1\r\n${H}\r\n`, expect: 'reject' },
   {
     name: 'encoded dot-segments',

@@ -86,6 +86,7 @@ export const coreErrors = defineErrors({
   badHost: { code: 'GW_ERR_BAD_HOST', status: 400, title: 'Invalid or duplicate Host header' },
   notFound: { code: 'GW_ERR_ROUTE_NOT_FOUND', status: 404, title: 'Not found' },
   methodNotAllowed: { code: 'GW_ERR_METHOD_NOT_ALLOWED', status: 405, title: 'Method not allowed' },
+  connectNotSupported: { code: 'GW_ERR_CONNECT_NOT_SUPPORTED', status: 501, title: 'Not implemented' },
   requestTimeout: { code: 'GW_ERR_REQUEST_TIMEOUT', status: 408, title: 'Request timeout' },
   bodyTooLarge: { code: 'GW_ERR_BODY_TOO_LARGE', status: 413, title: 'Content too large' },
   headersTooLarge: {

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { finished } from 'node:stream'
 import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError, renderProblem } from '../errors.js'
@@ -31,6 +32,7 @@ export function createHttpServer(
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) =>
     onClientError(error, socket, log),
   )
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => onConnectRequest(socket, log))
   return server
 }
 
@@ -91,8 +93,43 @@ export function onClientError(error: Error & { code?: string }, socket: Socket, 
   }
   const gwError = classifyClientError(error)
   log.debug({ code: error.code, status: gwError.status }, 'rejected malformed request')
-  const { status, headers, body } = renderProblem(gwError)
-  let head = `HTTP/1.1 ${status} ${gwError.status === 431 ? 'Request Header Fields Too Large' : gwError.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n`
+  endWithProblem(socket, gwError)
+}
+
+/**
+ * Answers an HTTP/1.1 `CONNECT` request (node hands those to the `connect` event, never to the request
+ * handler) with a problem+json 501 and closes the connection: gw is a reverse proxy and opens no tunnels.
+ *
+ * @example
+ * ```ts
+ * server.on('connect', (_req, socket) => onConnectRequest(socket, log))
+ * ```
+ */
+export function onConnectRequest(socket: Duplex, log: Logger): void {
+  log.debug('rejected CONNECT request')
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  endWithProblem(socket, coreErrors.connectNotSupported.create('CONNECT tunnels are not supported'))
+  socket.on('error', () => socket.destroy())
+  socket.resume()
+  setTimeout(() => socket.destroy(), CONNECT_LINGER_MS).unref()
+}
+
+/** How long a rejected CONNECT socket may linger (reading and discarding) before it is destroyed. */
+const CONNECT_LINGER_MS = 2000
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+}
+
+function endWithProblem(socket: Duplex, error: GatewayError): void {
+  const { status, headers, body } = renderProblem(error)
+  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}\r\n`
   for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`
   socket.end(`${head}connection: close\r\n\r\n${body}`)
 }

@@ -10,11 +10,12 @@ import {
 } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { ServerConfig, TlsConfig } from '../config/schema.js'
 import type { Logger } from '../logger.js'
 import { type LoadedCertificates, loadCertificates } from './certificates.js'
-import { createHttpServer, httpServerOptions, onClientError } from './http-server.js'
+import { createHttpServer, httpServerOptions, onClientError, onConnectRequest } from './http-server.js'
 import { createRedirectServer } from './redirect.js'
 
 /** The server a gateway listens with: node:http, node:https (TLS, HTTP/1.1) or node:http2 (TLS, h2 + HTTP/1.1). */
@@ -122,6 +123,7 @@ export function createListener(config: ServerConfig, handler: RequestListener, l
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) =>
     onClientError(error, socket, log),
   )
+  server.on('connect', (_req: unknown, socket: Duplex) => onConnectRequest(socket, log))
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     log.debug({ code: error.code, reason: error.message }, 'TLS handshake failed')
     socket.destroy()
