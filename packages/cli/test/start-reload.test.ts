@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { TLSSocket } from 'node:tls'
 import { fileURLToPath } from 'node:url'
+import { createTestCertificates } from '@gw/core/testing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -142,6 +145,45 @@ describe('gw start: reload', () => {
     gw.child.kill('SIGTERM')
     const [code] = await gw.exited
     expect(code).toBe(0)
+  })
+
+  it('re-reads the TLS certificate files on SIGHUP; a broken key keeps the current certificate', async () => {
+    const pki = createTestCertificates({ hosts: ['localhost', '127.0.0.1'] })
+    try {
+      const cert = join(dir, 'tls.crt')
+      const key = join(dir, 'tls.key')
+      copyFileSync(pki.server.certPath, cert)
+      copyFileSync(pki.server.keyPath, key)
+      const file = join(dir, 'tls.yaml')
+      writeFileSync(file, config('tls', `  tls:\n    cert: ${cert}\n    key: ${key}\n`))
+      const gw = new Gw(['start', file])
+      running.push(gw)
+      const url = await gw.until(() => /listening on (https:\/\/\S+)/.exec(gw.stderr)?.[1], 'listening')
+      const peer = () =>
+        new Promise<string>((resolve, reject) => {
+          const req = httpsRequest(`${url}/who`, { ca: pki.ca.cert, agent: false }, (res) => {
+            resolve((res.socket as TLSSocket).getPeerCertificate().fingerprint256)
+            res.resume()
+          })
+          req.on('error', reject)
+          req.end()
+        })
+      const first = await peer()
+      const next = pki.issue({ hosts: ['localhost', '127.0.0.1'], commonName: 'renewed' })
+      copyFileSync(next.certPath, cert)
+      copyFileSync(next.keyPath, key)
+      gw.child.kill('SIGHUP')
+      await gw.until(() => gw.stderr.includes('reloaded the TLS certificates'), 'the certificate reload')
+      const renewed = await peer()
+      expect(renewed).not.toBe(first)
+
+      writeFileSync(key, 'not a key')
+      gw.child.kill('SIGHUP')
+      await gw.until(() => gw.stderr.includes('certificate reload failed'), 'the failed certificate reload')
+      expect(await peer()).toBe(renewed)
+    } finally {
+      pki.cleanup()
+    }
   })
 
   it('with --watch reloads when the file changes', async () => {

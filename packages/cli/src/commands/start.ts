@@ -37,9 +37,9 @@ interface StartedGateway {
 /**
  * `gw start <file>`: loads and validates the file, creates the gateway, listens and prints where. Resolves
  * with the exit code once a SIGTERM/SIGINT drained and closed it (0), or at once on a second signal (1).
- * SIGHUP (and, with `--watch`, a change of the file) reloads the file: routes, upstreams and policies swap
- * for new requests while in-flight ones finish; an invalid file is reported and the running configuration
- * keeps serving. With `workers` (file) or `--workers` above 1 or `auto`, the gateway runs in node:cluster
+ * SIGHUP (and, with `--watch`, a change of the file) re-reads the `server.tls` certificate files and reloads
+ * the file: routes, upstreams and policies swap for new requests while in-flight ones finish; an invalid file
+ * (or certificate) is reported and the running configuration keeps serving. With `workers` (file) or `--workers` above 1 or `auto`, the gateway runs in node:cluster
  * workers under a primary that replaces crashed workers, forwards SIGHUP and restarts them one by one on
  * SIGUSR2. Logs are JSON lines on stdout at `LOG_LEVEL` (default info); the `gw:` lines go to stderr.
  *
@@ -150,6 +150,15 @@ async function startGateway(
     url: gateway.url,
     adminUrl: gateway.adminUrl,
     async reload() {
+      if (config.server?.tls !== undefined) {
+        await gateway.reloadCertificates().then(
+          () => io.stderr(`gw: reloaded the TLS certificates of ${file}\n`),
+          (error: unknown) =>
+            io.stderr(
+              `gw: certificate reload failed; keeping the current certificates: ${error instanceof Error ? error.message : String(error)}\n`,
+            ),
+        )
+      }
       try {
         const result = await gateway.reload(fromFile())
         io.stderr(
