@@ -13,5 +13,6 @@ export const metricsErrors = defineErrors({
   conflict: { code: 'GW_ERR_METRICS_CONFLICT', status: 500, title: 'Conflicting metric definitions' },
   noSink: { code: 'GW_ERR_METRICS_NO_SINK', status: 500, title: 'No Prometheus telemetry installed' },
   listenFailed: { code: 'GW_ERR_METRICS_LISTEN', status: 500, title: 'Metrics listener failed to start' },
+  noAdmin: { code: 'GW_ERR_METRICS_NO_ADMIN', status: 500, title: 'No admin listener to mount /metrics on' },
   scrapeFailed: { code: 'GW_ERR_METRICS_SCRAPE', status: 500, title: 'Metrics collection failed' },
 })

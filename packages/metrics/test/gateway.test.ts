@@ -402,4 +402,39 @@ describe('exposition choices', () => {
       }),
     ).toBe(1)
   })
+
+  it("serves /metrics on the admin listener with exposition 'admin', behind the admin key", async () => {
+    const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
+    const key = 'metrics-admin-key-0123456789'
+    const gw = await start({
+      telemetry,
+      admin: { port: 0, host: '127.0.0.1', apiKey: key },
+      upstreams: { users: { url: upstream.url } },
+      policies: [metrics({ exposition: 'admin' })],
+      routes: [{ id: 'users', path: '/users/*', upstream: 'users' }],
+    })
+    await (await fetch(`${gw.url}/users/1`)).arrayBuffer()
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404)
+    expect((await fetch(`${gw.adminUrl}/metrics`)).status).toBe(401)
+    const res = await fetch(`${gw.adminUrl}/metrics`, { headers: { 'x-admin-key': key } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(sampleValue(await res.text(), 'gw_requests_total', { route: 'users' })).toBe(1)
+    const open = await fetch(`${gw.adminUrl}/metrics`, {
+      headers: { 'x-admin-key': key, accept: 'application/openmetrics-text; version=1.0.0' },
+    })
+    expect(open.headers.get('content-type')).toMatch(/^application\/openmetrics-text/)
+    expect(await open.text()).toMatch(/# EOF\n$/)
+  })
+
+  it("refuses exposition 'admin' without an admin listener", async () => {
+    const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
+    await expect(
+      createGateway({
+        telemetry,
+        policies: [metrics({ exposition: 'admin' })],
+        routes: [{ path: '/*', handler: () => ({ status: 204, headers: {}, body: null }) }],
+      }),
+    ).rejects.toMatchObject({ code: 'GW_ERR_METRICS_NO_ADMIN' })
+  })
 })

@@ -234,8 +234,13 @@ function send(
     body = reply.raw
     headers = reply.headers
   } else {
-    body = JSON.stringify(reply.body ?? {})
-    headers = { 'content-type': 'application/json', 'cache-control': 'no-store', ...reply.headers }
+    const text = typeof reply.body === 'string'
+    body = text ? (reply.body as string) : JSON.stringify(reply.body ?? {})
+    headers = {
+      'content-type': text ? 'text/plain; charset=utf-8' : 'application/json',
+      'cache-control': 'no-store',
+      ...reply.headers,
+    }
     headers['content-length'] = String(Buffer.byteLength(body))
   }
   headers['x-request-id'] = id

@@ -24,12 +24,14 @@ export interface AdminRequest {
 }
 
 /**
- * What a mounted admin handler returns: a JSON body (default `{}`), status (default 200) and extra headers.
- * Throw a `GatewayError` for an error: it is sent as problem+json.
+ * What a mounted admin handler returns: a body (default `{}`), status (default 200) and extra headers. A
+ * string body is sent as it is (content type from `headers`, default `text/plain; charset=utf-8`), anything
+ * else as JSON. Throw a `GatewayError` for an error: it is sent as problem+json.
  *
  * @example
  * ```ts
  * const reply: AdminReply = { status: 202, body: { accepted: true } }
+ * const text: AdminReply = { body: 'ok\n', headers: { 'content-type': 'text/plain; version=0.0.4' } }
  * ```
  */
 export interface AdminReply {

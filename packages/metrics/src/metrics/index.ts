@@ -7,7 +7,12 @@ import {
 } from '@gw/core'
 import { metricsErrors } from '../errors.js'
 import { methodIndex, statusClassIndex, upstreamErrorKind } from '../prometheus/labels.js'
-import { type MetricsServer, metricsHandler, startMetricsServer } from '../prometheus/server.js'
+import {
+  adminMetricsHandler,
+  type MetricsServer,
+  metricsHandler,
+  startMetricsServer,
+} from '../prometheus/server.js'
 import { PrometheusTelemetry } from '../prometheus/telemetry.js'
 import { rememberResponseLength, responseBytes } from '../response-length.js'
 import { metricsSchema } from './schema.js'
@@ -71,6 +76,13 @@ export const metrics = definePolicy({
         path: config.path,
         log: setup.log,
       })
+    }
+    if (config.exposition === 'admin') {
+      if (setup.admin === undefined)
+        throw metricsErrors.noAdmin.create(
+          `policy '${setup.policy}' has exposition 'admin' but the gateway has no admin listener (set admin: { port, apiKey })`,
+        )
+      setup.admin.mount('GET', config.path, adminMetricsHandler(sink))
     }
     const scrapePath = config.exposition === 'gateway' ? config.path : undefined
     const scrape = metricsHandler(sink)

@@ -15,10 +15,10 @@ export const metricsSchema = z
       .default(true)
       .describe('Record and expose metrics (METRICS_ENABLED); false turns the policy into a no-op.'),
     exposition: z
-      .enum(['listener', 'gateway', 'none'])
+      .enum(['listener', 'gateway', 'admin', 'none'])
       .default('listener')
       .describe(
-        "Where /metrics is served: 'listener' a separate port (PROMETHEUS_PORT), 'gateway' a path on the main port answered by this policy, 'none' the app serves it (metricsHandler, cluster primary).",
+        "Where /metrics is served: 'listener' a separate port (PROMETHEUS_PORT), 'gateway' a path on the main port answered by this policy, 'admin' a path on the gateway's admin listener (behind its key), 'none' the app serves it (metricsHandler, cluster primary).",
       ),
     port: z
       .number()
@@ -32,7 +32,7 @@ export const metricsSchema = z
       .string()
       .regex(/^\/[^?#\s]*$/, 'must be an absolute path without query')
       .default('/metrics')
-      .describe('Scrape path, on the listener or on the gateway.'),
+      .describe('Scrape path, on the listener, the gateway or the admin listener.'),
   })
   .strict()
 

@@ -33,6 +33,7 @@ export {
   prometheusTelemetrySchema,
 } from './schema.js'
 export {
+  adminMetricsHandler,
   type ExpositionSource,
   type MetricsServer,
   type MetricsServerOptions,

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { GwResponse, Logger, RouteHandler } from '@gw/core'
+import type { AdminHandler, GwResponse, Logger, RouteHandler } from '@gw/core'
 import { noopLogger } from '@gw/core'
 import { metricsErrors } from '../errors.js'
 import type { Exposition } from './exposition.js'
@@ -152,4 +152,18 @@ export function metricsHandler(telemetry: PrometheusTelemetry): RouteHandler {
   return async (ex): Promise<GwResponse> => {
     return scrape((accept) => telemetry.render(accept), ex.request.headers.accept, ex.log)
   }
+}
+
+/**
+ * An admin-listener handler serving the scrape (Prometheus text or OpenMetrics by `Accept`), for
+ * `setup.admin?.mount('GET', '/metrics', adminMetricsHandler(telemetry))`; the `metrics` policy mounts it with
+ * `exposition: 'admin'`.
+ *
+ * @example
+ * ```ts
+ * gateway.admin?.mount('GET', '/metrics', adminMetricsHandler(telemetry))
+ * ```
+ */
+export function adminMetricsHandler(telemetry: PrometheusTelemetry): AdminHandler {
+  return (req) => scrape((accept) => telemetry.render(accept), req.headers.accept, req.log)
 }
