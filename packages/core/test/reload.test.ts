@@ -71,6 +71,16 @@ const counting = definePolicy({
   },
 })
 
+const mounting = definePolicy({
+  name: 'test-mount',
+  stage: 'transform',
+  schema: z.object({ reply: z.string() }),
+  create(config, setup) {
+    setup.admin?.mount('GET', '/test/hello', () => ({ body: { reply: config.reply } }))
+    return {}
+  },
+})
+
 const gateways: Gateway[] = []
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((gw) => gw.close()))
@@ -224,6 +234,23 @@ describe('gateway.reload', () => {
       created: 1,
       reused: 0,
     })
+  })
+
+  it('keeps the admin endpoints of reused policies mounted, and swaps those of replaced ones', async () => {
+    const key = 'reload-mount-key-0123456789'
+    const withMount = (generation: number, reply: string): GatewayOptions => ({
+      ...config(generation),
+      admin: { port: 0, host: '127.0.0.1', apiKey: key },
+      policies: [mounting({ reply })],
+    })
+    const gw = await start(withMount(0, 'one'))
+    const hello = async (): Promise<unknown> =>
+      (await fetch(`${gw.adminUrl}/test/hello`, { headers: { 'x-admin-key': key } })).json()
+    expect(await hello()).toEqual({ reply: 'one' })
+    expect((await gw.reload(withMount(1, 'one'))).policies).toEqual({ created: 0, reused: 1 })
+    expect(await hello()).toEqual({ reply: 'one' })
+    expect((await gw.reload(withMount(2, 'two'))).policies).toEqual({ created: 1, reused: 0 })
+    expect(await hello()).toEqual({ reply: 'two' })
   })
 
   it('rejects an invalid configuration with its paths, logs it and keeps the old one serving', async () => {
