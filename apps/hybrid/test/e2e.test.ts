@@ -96,7 +96,7 @@ describe.skipIf(!available)(
       expect(res.headers['x-trace-id']).toBe(traceId)
       expect(res.headers.via).toBe('1.1 gw-sidecar, 1.1 gw-edge')
 
-      const seen = users.seen.find((s) => String(s.headers.traceparent).includes(traceId))
+      const seen = users.requests.find((s) => String(s.headers.traceparent).includes(traceId))
       expect(seen?.url).toBe('/users/1')
       const [, seenTrace, seenSpan] = String(seen?.headers.traceparent).split('-')
       expect(seenTrace).toBe(traceId)
@@ -117,9 +117,9 @@ describe.skipIf(!available)(
       expect(res.status).toBe(200)
       const traceId = res.headers['x-trace-id'] as string
       expect(traceId).toMatch(/^[0-9a-f]{32}$/)
-      expect(users.seen.filter((s) => String(s.headers.traceparent).split('-')[1] === traceId)).toHaveLength(
-        1,
-      )
+      expect(
+        users.requests.filter((s) => String(s.headers.traceparent).split('-')[1] === traceId),
+      ).toHaveLength(1)
       expect(sidecarLogs.access().filter((l) => l.traceId === traceId)).toHaveLength(1)
       await eventually('the edge access-log line', () =>
         jsonLines(b.output()).find((l) => l.msg === 'request completed' && l.traceId === traceId),

@@ -55,15 +55,15 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
     })
     expect(bad.status).toBe(401)
     expect(await bad.json()).toMatchObject({ status: 401, code: 'GW_ERR_AUTH_INVALID_TOKEN' })
-    expect(svc.seen).toHaveLength(0)
+    expect(svc.requests).toHaveLength(0)
 
     const ok = await fetch(`${sc.url}/orders/1?x=1`, {
       headers: { authorization: `Bearer ${await token()}` },
     })
     expect(ok.status).toBe(200)
     expect(await ok.json()).toEqual({ ok: true, path: '/orders/1?x=1' })
-    expect(svc.seen).toHaveLength(1)
-    expect(svc.seen[0]?.headers.via).toMatch(/gw-sidecar/)
+    expect(svc.requests).toHaveLength(1)
+    expect(svc.requests[0]?.headers.via).toMatch(/gw-sidecar/)
   })
 
   it('continues the caller trace: the service sees the same trace id, the access log names it', async () => {
@@ -73,13 +73,13 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
       headers: { traceparent: TRACEPARENT, 'user-agent': 'e2e' },
     })
     expect(res.status).toBe(200)
-    const seen = svc.seen[0]?.headers.traceparent as string
+    const seen = svc.requests[0]?.headers.traceparent as string
     expect(seen).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`))
     expect(seen).not.toBe(TRACEPARENT)
 
     const fresh = await fetch(`${sc.url}/things`)
     expect(fresh.status).toBe(200)
-    const started = String(svc.seen[1]?.headers.traceparent).split('-')[1]
+    const started = String(svc.requests[1]?.headers.traceparent).split('-')[1]
     expect(started).toMatch(/^[0-9a-f]{32}$/)
     expect(started).not.toBe(TRACE_ID)
 
@@ -102,7 +102,7 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
     const svc = await service()
     const sc = await sidecar({ SERVICE_URL: svc.url, AUTH: 'none', TRUST_INCOMING_TRACE: 'false' })
     await (await fetch(`${sc.url}/x`, { headers: { traceparent: TRACEPARENT } })).text()
-    expect(String(svc.seen[0]?.headers.traceparent).split('-')[1]).not.toBe(TRACE_ID)
+    expect(String(svc.requests[0]?.headers.traceparent).split('-')[1]).not.toBe(TRACE_ID)
   })
 
   it('serves Prometheus metrics on PROMETHEUS_PORT, a separate listener', async () => {
@@ -122,7 +122,7 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
       /gw_requests_total\{route="orders",method="GET",status_class="2xx",upstream="orders"\} 3/,
     )
     expect((await fetch(`${sc.url}/metrics`)).status).toBe(200)
-    expect(svc.seen.map((s) => s.url)).toContain('/metrics')
+    expect(svc.requests.map((s) => s.url)).toContain('/metrics')
   })
 
   it('answers /health and /ready itself, without auth and without calling the service', async () => {
@@ -134,7 +134,7 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
     const ready = await fetch(`${sc.url}/ready`)
     expect(ready.status).toBe(200)
     expect(await ready.json()).toMatchObject({ ready: true })
-    expect(svc.seen).toHaveLength(0)
+    expect(svc.requests).toHaveLength(0)
   })
 })
 
@@ -187,7 +187,7 @@ describe('sidecar: inbound JWT from a JWKS (JWKS_URL, JWT_ISSUER, JWT_AUDIENCE)'
       headers: { authorization: `Bearer ${await sign('billing')}` },
     })
     expect(wrong.status).toBe(401)
-    expect(svc.seen).toHaveLength(1)
+    expect(svc.requests).toHaveLength(1)
   })
 })
 
@@ -207,8 +207,8 @@ describe('sidecar: API keys by SHA-256 hash (API_KEY_HASHES)', () => {
     expect(await wrong.json()).toMatchObject({ code: 'GW_ERR_AUTH_INVALID_API_KEY' })
     const ok = await fetch(`${sc.url}/a`, { headers: { 'x-key': key } })
     expect(ok.status).toBe(200)
-    expect(svc.seen).toHaveLength(1)
-    expect(svc.seen[0]?.headers['x-key']).toBeUndefined()
+    expect(svc.requests).toHaveLength(1)
+    expect(svc.requests[0]?.headers['x-key']).toBeUndefined()
     await sc.close()
     const line = sc.logs.access().find((l) => l.status === 200)
     expect(JSON.stringify(line)).not.toContain(key)
@@ -242,7 +242,7 @@ describe('sidecar: local rate limit (memory)', () => {
       await last.arrayBuffer()
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429])
-    expect(svc.seen).toHaveLength(3)
+    expect(svc.requests).toHaveLength(3)
   })
 
   it('RATE_LIMIT_ENABLED=false sends no RateLimit headers and never limits', async () => {
@@ -300,7 +300,7 @@ describe('sidecar: retries to the local service', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ ok: true, path: '/orders/7' })
     expect(flaky.resets()).toBe(1)
-    expect((await flaky.alive).seen).toHaveLength(1)
+    expect((await flaky.alive).requests).toHaveLength(1)
   })
 
   it('a POST is not retried (not idempotent): 502 problem, the service saw it once', async () => {
@@ -315,7 +315,7 @@ describe('sidecar: retries to the local service', () => {
     expect(res.status).toBe(502)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
     expect(flaky.resets()).toBe(1)
-    expect((await flaky.alive).seen).toHaveLength(0)
+    expect((await flaky.alive).requests).toHaveLength(0)
   })
 
   it('a dead service is a 502 problem without a stack trace; once it is up, requests pass', async () => {
@@ -329,6 +329,6 @@ describe('sidecar: retries to the local service', () => {
     const svc = await service(port)
     const res = await fetch(`${sc.url}/x`)
     expect(res.status).toBe(200)
-    expect(svc.seen).toHaveLength(1)
+    expect(svc.requests).toHaveLength(1)
   })
 })

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process'
-import { createServer } from 'node:net'
 import {
   createConsoleLogger,
   createGateway,
@@ -10,7 +9,7 @@ import {
   respond,
   z,
 } from '@gw/core'
-import { type FakeUpstream, startFakeUpstream } from '@gw/core/testing'
+import { type FakeUpstream, freePort, startFakeUpstream } from '@gw/core/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   accessLog,
@@ -37,14 +36,6 @@ async function start(options: GatewayOptions): Promise<Gateway> {
   gateways.push(gw)
   await gw.listen()
   return gw
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** onComplete runs when the response finished on the server side; the client may see the body a moment earlier. */

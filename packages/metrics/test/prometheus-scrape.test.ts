@@ -1,23 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createGateway, type Gateway } from '@gw/core'
-import { type FakeUpstream, startFakeUpstream } from '@gw/core/testing'
+import { type FakeUpstream, freePort, startFakeUpstream } from '@gw/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrometheusTelemetry, type MetricsServer, metrics, startMetricsServer } from '../src/index.js'
 
 const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0
 const required = process.env.CI === 'true' || hasPrometheus
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 interface QueryResult {
   data: { result: { metric: Record<string, string>; value: [number, string] }[] }

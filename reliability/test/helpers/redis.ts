@@ -4,18 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { requireRedis } from '@gw/core/testing'
+import { freePort, requireRedis } from '@gw/core/testing'
 
-/** A free loopback TCP port (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
+export { freePort }
 
 /** A private redis-server on a loopback port, without persistence; never the shared one on 6379. */
 export interface RedisServer {

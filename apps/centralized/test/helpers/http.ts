@@ -1,21 +1,9 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { createServer } from 'node:net'
+import { freePort } from '@gw/core/testing'
 import { DEMO_API_KEY, type Env } from '../../src/gateway.js'
 
 /** Headers that authenticate as the demo consumer. */
 export const WITH_KEY = { 'x-api-key': DEMO_API_KEY } as const
-
-/** A free TCP port on 127.0.0.1 (for the metrics listener, whose chosen port the app does not report). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * The environment of an app under test: silent logs, a metrics listener on a free port, a per-ip limit high

@@ -1,19 +1,7 @@
-import { once } from 'node:events'
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
+import { type FakeUpstream, type FakeUpstreamHandler, freePort, startFakeUpstream } from '@gw/core/testing'
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 /** A log destination that keeps every JSON line, parsed. */
 export class LogCapture extends Writable {
@@ -36,45 +24,16 @@ export class LogCapture extends Writable {
   }
 }
 
-/** What a {@link RecordingService} saw of one request. */
-export interface SeenRequest {
-  method: string
-  url: string
-  headers: IncomingHttpHeaders
+/** The local service of these tests: a real upstream that records what it receives (`requests`). */
+export type RecordingService = FakeUpstream
+
+const answerOkWithPath: FakeUpstreamHandler = (req, res) => {
+  const body = JSON.stringify({ ok: true, path: req.url })
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
 }
 
-/** A service that answers every request with JSON `{ ok, path }` and records what it received. */
-export interface RecordingService {
-  readonly url: string
-  readonly port: number
-  readonly seen: SeenRequest[]
-  close(): Promise<void>
-}
-
-/** Starts a {@link RecordingService} on 127.0.0.1 (`port` 0: ephemeral). */
-export async function startRecordingService(port = 0): Promise<RecordingService> {
-  const seen: SeenRequest[] = []
-  const server: Server = createHttpServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
-    req.resume()
-    req.on('end', () => {
-      const body = JSON.stringify({ ok: true, path: req.url })
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-      res.end(body)
-    })
-  })
-  server.listen(port, '127.0.0.1')
-  await once(server, 'listening')
-  const { port: bound } = server.address() as { port: number }
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    port: bound,
-    seen,
-    async close() {
-      const closed = once(server, 'close')
-      server.close()
-      server.closeAllConnections()
-      await closed
-    },
-  }
+/** Starts a {@link RecordingService} answering JSON `{ ok, path }` on 127.0.0.1 (`port` 0: ephemeral). */
+export function startRecordingService(port = 0): Promise<RecordingService> {
+  return startFakeUpstream(answerOkWithPath, { port })
 }

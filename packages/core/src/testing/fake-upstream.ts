@@ -35,6 +35,8 @@ export interface FakeUpstream {
 export interface FakeUpstreamOptions {
   /** Buffer request bodies into `requests[i].body` (default true; turn off for huge streaming tests). */
   recordBodies?: boolean
+  /** Port on 127.0.0.1 (default 0: ephemeral); a fixed one brings a "dead" upstream back at its old address. */
+  port?: number
 }
 
 const echo: FakeUpstreamHandler = (_req, res, recorded) => {
@@ -90,7 +92,7 @@ export async function startFakeUpstream(
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })
-  server.listen(0, '127.0.0.1')
+  server.listen(options.port ?? 0, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
   return {

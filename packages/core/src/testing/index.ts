@@ -14,6 +14,7 @@ export {
   type RecordedRequest,
   startFakeUpstream,
 } from './fake-upstream.js'
+export { freePort } from './free-port.js'
 export {
   createTestPipeline,
   type PipelineResult,
