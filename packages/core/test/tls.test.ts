@@ -30,6 +30,7 @@ import {
   type TestCertificateAuthority,
 } from '../src/testing/index.js'
 import { parseRawResponse, rawRequest } from './helpers/raw-http.js'
+import { dripHeaders } from './helpers/slowloris.js'
 
 const requireToken = definePolicy({
   name: 'tls-test-token',
@@ -445,21 +446,10 @@ describe('HTTP/2 lifecycle', () => {
             ALPNProtocols: ['http/1.1'],
           })
           await once(socket, 'secureConnect')
-          const chunks: Buffer[] = []
-          socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-          const head = `GET / HTTP/1.1\r\nHost: gw.test\r\nX-Pad: ${'a'.repeat(400)}\r\n\r\n`
-          let i = 0
-          const drip = setInterval(() => {
-            if (i < head.length && !socket.destroyed) socket.write(head[i++]!)
-          }, 25)
-          const closed = once(socket, 'close').then(() => true)
-          const gaveUp = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 8000))
-          const result = await Promise.race([closed, gaveUp])
-          clearInterval(drip)
-          socket.destroy()
-          expect(result, `http2: ${http2}`).toBe(true)
-          expect(i).toBeLessThan(head.length)
-          expect(parseRawResponse(Buffer.concat(chunks).toString('latin1')).status).toBe(408)
+          const result = await dripHeaders(socket)
+          expect(result.closed, `http2: ${http2}`).toBe(true)
+          expect(result.sent).toBeLessThan(result.headLength)
+          expect(parseRawResponse(result.response).status).toBe(408)
         } finally {
           await gw.close()
         }
