@@ -29,11 +29,24 @@ export function createHttpServer(
   const server = createServer(httpServerOptions(config), handler)
   if (config.maxConnections > 0) server.maxConnections = config.maxConnections
   server.maxRequestsPerSocket = config.maxRequestsPerSocket
+  answerProtocolErrors(server, log)
+  return server
+}
+
+/**
+ * Makes an HTTP/1.x server (node:http, node:https, or node:http2 with `allowHTTP1`) answer what never reaches
+ * the request handler: malformed requests ({@link onClientError}) and `CONNECT` ({@link onConnectRequest}).
+ *
+ * @example
+ * ```ts
+ * answerProtocolErrors(https.createServer(options, handler), log)
+ * ```
+ */
+export function answerProtocolErrors(server: NodeJS.EventEmitter, log: Logger): void {
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) =>
     onClientError(error, socket, log),
   )
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => onConnectRequest(socket, log))
-  return server
 }
 
 /**

@@ -9,13 +9,12 @@ import {
   type Http2Session,
 } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
-import type { Duplex } from 'node:stream'
+import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { ServerConfig, TlsConfig } from '../config/schema.js'
 import type { Logger } from '../logger.js'
 import { type LoadedCertificates, loadCertificates } from './certificates.js'
-import { createHttpServer, httpServerOptions, onClientError, onConnectRequest } from './http-server.js'
+import { answerProtocolErrors, createHttpServer, httpServerOptions } from './http-server.js'
 import { createRedirectServer } from './redirect.js'
 
 /** The server a gateway listens with: node:http, node:https (TLS, HTTP/1.1) or node:http2 (TLS, h2 + HTTP/1.1). */
@@ -120,10 +119,7 @@ export function createListener(config: ServerConfig, handler: RequestListener, l
     server.maxRequestsPerSocket = config.maxRequestsPerSocket
   }
   if (config.maxConnections > 0) server.maxConnections = config.maxConnections
-  server.on('clientError', (error: Error & { code?: string }, socket: Socket) =>
-    onClientError(error, socket, log),
-  )
-  server.on('connect', (_req: unknown, socket: Duplex) => onConnectRequest(socket, log))
+  answerProtocolErrors(server, log)
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     log.debug({ code: error.code, reason: error.message }, 'TLS handshake failed')
     socket.destroy()
