@@ -99,7 +99,6 @@ describe('docs/grafana/gw-dashboard.json against a real scrape', () => {
       server: { host: '127.0.0.1', port: 0 },
       telemetry,
       upstreams,
-      resources: { upstreams },
       policies: [metrics({ exposition: 'gateway' }), rateLimit({ limit: 3, window: '1m', key: 'ip' })],
       routes: [{ id: 'api', path: '/api/*', upstream: 'api', policies: [cache({})] }],
     })

@@ -378,8 +378,7 @@ export async function startCentralizedGateway(options: StartOptions): Promise<Ce
       upstreams,
       logger,
       telemetry,
-      // `upstreams` lets the cache refresh stale-while-revalidate entries in the background.
-      resources: { upstreams, ...(redis ? { redis } : {}) },
+      ...(redis ? { resources: { redis } } : {}),
     })
     const address = await gateway.listen({
       ...(options.port === undefined ? {} : { port: options.port }),

@@ -248,7 +248,7 @@ export async function startEdgeGateway(env: Env, options: EdgeStartOptions = {})
       upstreams,
       logger,
       telemetry,
-      resources: { upstreams, redis },
+      resources: { redis },
     })
     const address = await gateway.listen()
     const running = gateway

@@ -169,9 +169,6 @@ export async function createFileResources(
     }
     summary.push(`redis ${describeRedis(section.redis)}`)
   }
-  if (built.upstreams !== undefined) {
-    built.resources = { ...built.resources, upstreams: built.upstreams } as GatewayOptions['resources']
-  }
 
   let closing: Promise<void> | undefined
   return {
@@ -182,9 +179,7 @@ export async function createFileResources(
       const upstreams =
         instrument !== undefined && next.upstreams !== undefined ? instrument(next.upstreams) : undefined
       if (upstreams !== undefined) out.upstreams = upstreams
-      const resources = { ...built.resources, ...(upstreams === undefined ? {} : { upstreams }) }
-      if (Object.keys(resources).length > 0)
-        out.resources = { ...next.resources, ...resources } as GatewayOptions['resources']
+      if (built.resources !== undefined) out.resources = { ...next.resources, ...built.resources }
       return out
     },
     summary,

@@ -44,8 +44,11 @@ export interface GatewayOptions {
   logger?: Logger
   clock?: Clock
   telemetry?: Telemetry
-  /** Shared resources policies ask for with `setup.need()`. */
-  resources?: Partial<Resources>
+  /**
+   * Shared resources policies ask for with `setup.need()`. `upstreams` is core's own (see
+   * {@link Resources.upstreams}) and always provided.
+   */
+  resources?: Partial<Omit<Resources, 'upstreams'>>
   /** Version reported by `/health`. */
   version?: string
   /**

@@ -79,6 +79,8 @@ export {
   STAGES,
   type Stage,
   type StateContract,
+  type SubrequestInit,
+  type UpstreamDirectory,
   type Verdict,
 } from './policy/types.js'
 export { GatewayRouter, type RouteMatch, type RouterRoute } from './router/router.js'

@@ -3,8 +3,7 @@ import { Readable } from 'node:stream'
 import {
   createStateKey,
   definePolicy,
-  Exchange,
-  GwRequest,
+  type Exchange,
   type GwResponse,
   type Logger,
   type MaybePromise,
@@ -12,7 +11,6 @@ import {
   principalKey,
   type ResponseHeaders,
   type SetupContext,
-  type Upstream,
   type Verdict,
 } from '@gw/core'
 import { cacheErrors } from '../errors.js'
@@ -36,17 +34,6 @@ import type { CacheEntry, CacheStore } from '../store/types.js'
 import { appendCacheStatus } from './cache-status.js'
 import { captureBody } from './capture.js'
 import { type CacheOptions, cacheSchema } from './schema.js'
-
-declare module '@gw/core' {
-  interface Resources {
-    /**
-     * The gateway's upstreams by name (the same objects passed to `createGateway({ upstreams })`). With it, the
-     * cache refreshes stale-while-revalidate entries in the background; without it, such entries are
-     * revalidated in the foreground.
-     */
-    upstreams: Readonly<Record<string, Upstream>>
-  }
-}
 
 type Outcome = 'hit' | 'stale' | 'revalidated' | 'miss' | 'bypass'
 type ForwardReason = 'uri-miss' | 'vary-miss' | 'miss' | 'request' | 'stale'
@@ -366,46 +353,27 @@ function createHandlers(
 
   const refreshInBackground = (ex: Exchange, st: RequestState, entry: CacheEntry): boolean => {
     const upstreamName = ex.route.upstream
-    const upstream =
-      upstreams !== undefined && upstreamName !== undefined ? upstreams[upstreamName] : undefined
-    if (upstream === undefined) return false
+    if (upstreams === undefined || upstreamName === undefined || !upstreams.has(upstreamName)) return false
     const refreshKey = entry.key + '\n' + entry.variant
     if (refreshing.has(refreshKey)) return true
     refreshing.add(refreshKey)
-    const headers: IncomingHttpHeaders = { ...ex.request.headers }
-    delete headers['if-none-match']
-    delete headers['if-modified-since']
-    delete headers['if-match']
-    delete headers['if-unmodified-since']
-    delete headers['if-range']
-    delete headers['cache-control']
-    delete headers.pragma
-    delete headers['content-length']
-    delete headers['transfer-encoding']
+    const sent: IncomingHttpHeaders = { ...ex.request.headers }
+    delete sent['if-none-match']
+    delete sent['if-modified-since']
+    delete sent['if-match']
+    delete sent['if-unmodified-since']
+    delete sent['if-range']
+    delete sent['cache-control']
+    delete sent.pragma
+    delete sent['content-length']
+    delete sent['transfer-encoding']
     const etag = entry.headers.etag
     const lastModified = entry.headers['last-modified']
-    if (typeof etag === 'string') headers['if-none-match'] = etag
-    if (typeof lastModified === 'string') headers['if-modified-since'] = lastModified
-    const request = new GwRequest({
-      method: 'GET',
-      url: ex.request.url,
-      headers,
-      body: Readable.from([]),
-      ip: ex.request.ip,
-      protocol: ex.request.protocol,
-      host: ex.request.host,
-    })
-    const background = new Exchange({
-      id: ex.id,
-      request,
-      route: ex.route,
-      upstreamPath: ex.upstreamPath,
-      clock: setup.clock,
-      log: ex.log,
-    })
+    if (typeof etag === 'string') sent['if-none-match'] = etag
+    if (typeof lastModified === 'string') sent['if-modified-since'] = lastModified
     const requestTime = setup.clock.now()
     const refresh = async (): Promise<void> => {
-      const res = await upstream.forward(background)
+      const res = await upstreams.forward(ex, { headers: sent })
       const responseTime = setup.clock.now()
       if (res.status === 304) {
         releaseBody(res)
