@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/config/index.ts', 'src/testing/index.ts', 'src/cluster/index.ts'],
+  entry: [
+    'src/index.ts',
+    'src/config/index.ts',
+    'src/testing/index.ts',
+    'src/cluster/index.ts',
+    'src/upstream/index.ts',
+    'src/runner/index.ts',
+  ],
   format: ['esm'],
   dts: true,
   sourcemap: true,

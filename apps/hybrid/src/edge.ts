@@ -8,8 +8,8 @@ import {
   LOG_LEVELS,
   type LogLevel,
   type PolicyEntry,
-  type UpstreamInput,
 } from '@gw/core'
+import type { UpstreamInput } from '@gw/core/upstream'
 import { accessLog, createPrometheusTelemetry, instrumentUpstreams, metrics, traceContext } from '@gw/metrics'
 import { rateLimit } from '@gw/ratelimit'
 import '@gw/ratelimit/redis'

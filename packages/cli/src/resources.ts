@@ -1,14 +1,8 @@
 import cluster from 'node:cluster'
-import {
-  coreErrors,
-  createClientAddressResolver,
-  type GatewayOptions,
-  type Logger,
-  type Telemetry,
-  type Upstream,
-} from '@gw/core'
+import { coreErrors, type GatewayOptions, type Logger, type Telemetry, type Upstream } from '@gw/core'
 import type { ConfigIssue, FileConfig, ServerConfig } from '@gw/core/config'
 import { serverSchema } from '@gw/core/config'
+import { createClientAddressResolver } from '@gw/core/upstream'
 import { importInstalled } from './discover-policies.js'
 
 type RedisSection = NonNullable<NonNullable<FileConfig['resources']>['redis']>

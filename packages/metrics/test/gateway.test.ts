@@ -5,11 +5,11 @@ import {
   definePolicy,
   type Gateway,
   type GatewayOptions,
-  type ManagedUpstream,
   respond,
   z,
 } from '@gw/core'
 import { type FakeUpstream, freePort, startFakeUpstream } from '@gw/core/testing'
+import type { ManagedUpstream } from '@gw/core/upstream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   accessLog,

@@ -1,7 +1,10 @@
 /**
  * `@gw/core/config`: gateway files (YAML or JSON) validated by a root zod schema built from the registered
- * policy definitions, `${VAR}` substitution, conversion to `GatewayOptions`, and the JSON Schema for editors.
+ * policy definitions, `${VAR}` substitution, conversion to `GatewayOptions`, and the JSON Schema for editors;
+ * the schemas of the `server`, `routes[]` and `admin` sections, config issue formatting and secret redaction.
  */
+export { isSecretName, redactConfig } from '../admin/redact.js'
+export { type AdminConfig, type AdminInput, adminSchema } from '../admin/schema.js'
 export { duration, parseDuration } from './duration.js'
 export { type EnvExpansion, type EnvProblem, type EnvSource, expandEnv, substituteEnv } from './env.js'
 export { configErrorMap } from './error-map.js'
@@ -32,12 +35,17 @@ export { createPolicyRegistry, isPolicyLike, type PolicyLike, type PolicyRegistr
 export {
   DEFAULT_ROUTE_METHODS,
   httpMethodSchema,
+  type RedirectHttpConfig,
   type RouteBaseInput,
+  redirectHttpSchema,
   rewriteSchema,
   routeBaseSchema,
   type ServerConfig,
   type ServerInput,
   serverSchema,
+  type TlsConfig,
+  tlsCertificateSchema,
+  tlsSchema,
 } from './schema.js'
 export {
   fromSeedConfig,

@@ -1,12 +1,5 @@
-import {
-  collectIssues,
-  type DecisionRecord,
-  type Exchange,
-  formatIssues,
-  type Logger,
-  noopLogger,
-  type Telemetry,
-} from '@gw/core'
+import { type DecisionRecord, type Exchange, type Logger, noopLogger, type Telemetry } from '@gw/core'
+import { collectIssues, formatIssues } from '@gw/core/config'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { decisionsKey } from '../decisions.js'
 import { metricsErrors } from '../errors.js'
