@@ -15,6 +15,7 @@
  *   'X' libinjection_xss:            "<isxss> <is_xss per context 0..4>"
  *   'H' html5 tokens, context=arg:   "<type>:<start>:<len> ..."
  *   'W' keyword lookup:              "<type code>"
+ *   'B' benchmark, arg 0 = libinjection_sqli, 1 = libinjection_xss: "<nanoseconds per call>"
  * where a token is "<type>,<str_open>,<str_close>,<count>,<pos>,<len>,<hex of val>" (chars as decimal codes).
  */
 #include <dlfcn.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct token {
   size_t pos;
@@ -89,6 +91,29 @@ static void print_token(const struct token *t) {
          (unsigned char)t->str_close, t->count, t->pos, t->len);
   for (size_t i = 0; i < sizeof(t->val) && t->val[i] != 0; i++) printf("%02x", (unsigned char)t->val[i]);
   printf(" ");
+}
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Calls one detector on the input for 300 ms of CPU time (after a warm-up), returns CPU ns per call. */
+static double bench(int which, const char *buf, size_t len) {
+  char fp[8];
+  volatile int sink = 0;
+  for (int i = 0; i < 1000; i++) sink += which ? li_xss(buf, len) : li_sqli(buf, len, fp);
+  long iterations = 0;
+  double start = now_ns();
+  double elapsed = 0;
+  while (elapsed < 3e8) {
+    for (int i = 0; i < 1000; i++) sink += which ? li_xss(buf, len) : li_sqli(buf, len, fp);
+    iterations += 1000;
+    elapsed = now_ns() - start;
+  }
+  (void)sink;
+  return elapsed / (double)iterations;
 }
 
 static void print_stats(const struct state *st) {
@@ -165,6 +190,10 @@ int main(int argc, char **argv) {
       case 'W': {
         li_sqli_init(&st, buf, len, 0);
         printf("%d", (unsigned char)li_lookup(&st, 1, buf, len));
+        break;
+      }
+      case 'B': {
+        printf("%.1f", bench(arg, buf, len));
         break;
       }
       default:

@@ -55,13 +55,44 @@ const C_SINGLE = 0x27 // '
 const C_DOUBLE = 0x22 // "
 const C_TICK = 0x60 // `
 
-/** Upper-case keyword (and '0' + fingerprint) -> token type code; equivalent to the C binary search. */
+/**
+ * libinjection's word table: upper-case keyword (and '0' + fingerprint) -> token type code. A Map lookup is
+ * equivalent to the C binary search (the generator checks the table is sorted and unique). Each entry is
+ * also stored lower-cased, so that words in one case are found without building an upper-cased copy.
+ */
 const KEYWORDS = new Map<string, number>()
 for (const [type, words] of Object.entries(KEYWORDS_BY_TYPE)) {
   for (const word of words) KEYWORDS.set(word, type.charCodeAt(0))
 }
 for (const fp of FINGERPRINTS) KEYWORDS.set(`0${fp}`, T_FINGERPRINT)
 const MAX_KEYWORD_LEN = Math.max(...[...KEYWORDS.keys()].map((k) => k.length))
+for (const [word, type] of [...KEYWORDS]) KEYWORDS.set(word.toLowerCase(), type)
+
+/** Everything before a space in a multi-word keyword ("UNION" of "UNION ALL"): words that may merge. */
+const PHRASE_HEADS = new Set<string>()
+for (const word of Object.values(KEYWORDS_BY_TYPE).flat()) {
+  for (let i = word.indexOf(' '); i > 0; i = word.indexOf(' ', i + 1)) {
+    PHRASE_HEADS.add(word.slice(0, i))
+    PHRASE_HEADS.add(word.slice(0, i).toLowerCase())
+  }
+}
+
+/** Numeric key of a fingerprint of type codes, optionally upper-cased as the set lookup does. */
+function fingerprintKey(codes: ArrayLike<number>, len: number, upper: boolean): number {
+  let key = 1
+  for (let i = 0; i < len; i++) {
+    const c = codes[i]!
+    key = key * 128 + (upper && c >= 0x61 && c <= 0x7a ? c - 0x20 : c)
+  }
+  return key
+}
+const codesOf = (s: string) => Array.from(s, (c) => c.charCodeAt(0))
+/** The fingerprint set, as keys of the upper-cased fingerprints (libinjection_sqli_blacklist). */
+const FINGERPRINT_KEYS = new Set(FINGERPRINTS.map((fp) => fingerprintKey(codesOf(fp), fp.length, false)))
+const exactKey = (fp: string) => fingerprintKey(codesOf(fp), fp.length, false)
+const FP_SOS = exactKey('sos')
+const FP_S_AND_S = exactKey('s&s')
+const FP_NUMERIC_LOGIC = new Set(['s&n', 'n&1', '1&1', '1&v', '1&s'].map(exactKey))
 
 /** Byte-set membership tables for the C span functions. */
 function byteSet(chars: string, withNul: boolean): Uint8Array {
@@ -111,12 +142,37 @@ function signed(b: number): number {
   return b > 0x7f ? b - 0x100 : b
 }
 
+/**
+ * Case of a word: 0 = no ASCII letters or one case only (so `word` itself is a key of the case-doubled
+ * tables), 1 = mixed case (look up its upper-cased copy), -1 = has a byte >= 0x80 (in no table).
+ */
+function caseClass(word: string): number {
+  let lower = false
+  let upper = false
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i)
+    if (c > 0x7f) return -1
+    if (c >= 0x61 && c <= 0x7a) lower = true
+    else if (c >= 0x41 && c <= 0x5a) upper = true
+  }
+  return lower && upper ? 1 : 0
+}
+
 /** Keyword table lookup with libinjection's case folding (ASCII a-z only). 0 when absent. */
 export function lookupWord(word: string): number {
   const len = word.length
   if (len === 0 || len > MAX_KEYWORD_LEN) return 0
-  for (let i = 0; i < len; i++) if (word.charCodeAt(i) > 0x7f) return 0
-  return KEYWORDS.get(word.toUpperCase()) ?? 0
+  const cls = caseClass(word)
+  if (cls < 0) return 0
+  return KEYWORDS.get(cls === 0 ? word : word.toUpperCase()) ?? 0
+}
+
+/** Two-byte operator lookups of parseOperator2, precomputed for its eight first bytes. */
+const OPERATOR2 = new Uint8Array(65536)
+for (const first of '!&*:<=>|') {
+  for (let c = 0; c < 256; c++) {
+    OPERATOR2[(first.charCodeAt(0) << 8) | c] = lookupWord(first + String.fromCharCode(c))
+  }
 }
 
 /** One token; mirrors the fields of libinjection's `stoken_t` that decisions read. */
@@ -191,12 +247,25 @@ export class SqliState {
   readonly tokens: SqliToken[] = Array.from({ length: 8 }, () => new SqliToken())
   current: SqliToken = this.tokens[0]!
   readonly lastComment = new SqliToken()
-  fingerprint = ''
+  /** The fingerprint's type codes and length, and its numeric keys (exact and upper-cased). */
+  readonly fpCodes = new Uint8Array(8)
+  fpLen = 0
+  fpExact = 1
+  fpUpper = 1
   statsTokens = 0
   statsCommentDdx = 0
   statsCommentHash = 0
   /** Work counters (tokenizer steps, folding iterations) for the bounded-work tests. */
   work = 0
+  /** Whether the tokenizer may have more tokens (fold's look-ahead). */
+  private more = true
+
+  /** The fingerprint of the last pass, e.g. `s&1c`. */
+  get fingerprint(): string {
+    let fp = ''
+    for (let i = 0; i < this.fpLen; i++) fp += String.fromCharCode(this.fpCodes[i]!)
+    return fp
+  }
 
   init(s: string, flags: number): void {
     this.s = s
@@ -209,7 +278,9 @@ export class SqliState {
     this.pos = 0
     for (const t of this.tokens) t.clear()
     this.current = this.tokens[0]!
-    this.fingerprint = ''
+    this.fpLen = 0
+    this.fpExact = 1
+    this.fpUpper = 1
     this.statsTokens = 0
     this.statsCommentDdx = 0
     this.statsCommentHash = 0
@@ -240,11 +311,11 @@ export class SqliState {
   }
 
   /** Tokenizes into tokens[pos], skipping comments (remembered in lastComment); returns the new count. */
-  private pull(pos: number, left: number, want: number, more: { v: boolean }): number {
-    while (more.v && pos <= MAX_TOKENS && pos - left < want) {
+  private pull(pos: number, left: number, want: number): number {
+    while (this.more && pos <= MAX_TOKENS && pos - left < want) {
       this.current = this.tokens[pos]!
-      more.v = this.tokenize()
-      if (more.v) {
+      this.more = this.tokenize()
+      if (this.more) {
         if (this.current.type === T_COMMENT) {
           this.lastComment.copyFrom(this.current)
         } else {
@@ -265,16 +336,16 @@ export class SqliState {
     const tv = this.tokens
     let pos = 0
     let left = 0
-    const more = { v: true }
+    this.more = true
     this.lastComment.clear()
 
     this.current = tv[0]!
-    while (more.v) {
-      more.v = this.tokenize()
+    while (this.more) {
+      this.more = this.tokenize()
       const t = this.current
       if (!(t.type === T_COMMENT || t.type === T_LEFTPARENS || t.type === T_SQLTYPE || isUnaryOp(t))) break
     }
-    if (!more.v) return 0
+    if (!this.more) return 0
     pos = 1
 
     while (true) {
@@ -317,12 +388,12 @@ export class SqliState {
         }
       }
 
-      if (!more.v || left >= MAX_TOKENS) {
+      if (!this.more || left >= MAX_TOKENS) {
         left = pos
         break
       }
 
-      pos = this.pull(pos, left, 2, more)
+      pos = this.pull(pos, left, 2)
       if (pos - left < 2) {
         left = pos
         continue
@@ -423,7 +494,7 @@ export class SqliState {
         continue
       }
 
-      pos = this.pull(pos, left, 3, more)
+      pos = this.pull(pos, left, 3)
       if (pos - left < 3) {
         left = pos
         continue
@@ -551,7 +622,7 @@ export class SqliState {
   }
 
   /** Folds the input under `flags` and sets `fingerprint` (libinjection_sqli_fingerprint). */
-  fingerprintWith(flags: number): string {
+  fingerprintWith(flags: number): void {
     this.reset(flags)
     const tlen = this.fold()
     const tv = this.tokens
@@ -562,39 +633,44 @@ export class SqliState {
         last.type = T_COMMENT
       }
     }
-    let fp = ''
-    for (let i = 0; i < tlen; i++) fp += String.fromCharCode(tv[i]!.type)
-    if (fp.includes('X')) {
+    const codes = this.fpCodes
+    let evil = false
+    for (let i = 0; i < tlen; i++) {
+      codes[i] = tv[i]!.type
+      if (codes[i] === T_EVIL) evil = true
+    }
+    this.fpLen = tlen
+    if (evil) {
       // Unparsable (nested or MySQL-executable comments, `{ ``...`): the whole fingerprint becomes 'X'.
-      fp = 'X'
+      codes[0] = T_EVIL
+      this.fpLen = 1
       tv[0]!.type = T_EVIL
       tv[0]!.val = 'X'
       tv[1]!.type = 0
     }
-    this.fingerprint = fp
-    return fp
+    this.fpExact = fingerprintKey(codes, this.fpLen, false)
+    this.fpUpper = fingerprintKey(codes, this.fpLen, true)
   }
 
   /** The fingerprint is in libinjection's set (libinjection_sqli_blacklist). */
   inFingerprintSet(): boolean {
-    const fp = this.fingerprint
-    return fp.length > 0 && KEYWORDS.get(`0${fp.toUpperCase()}`) === T_FINGERPRINT
+    return this.fpLen > 0 && FINGERPRINT_KEYS.has(this.fpUpper)
   }
 
   /** The hand-written false-positive filters (libinjection_sqli_not_whitelist): true = still SQLi. */
   notWhitelisted(): boolean {
-    const fp = this.fingerprint
-    const tlen = fp.length
+    const tlen = this.fpLen
+    const codes = this.fpCodes
     const tv = this.tokens
     const t0 = tv[0]!
     const t1 = tv[1]!
     const t2 = tv[2]!
 
     // MS SQL audit logs skip statements mentioning sp_password: a trailing comment with it is an attack.
-    if (tlen > 1 && fp.charCodeAt(tlen - 1) === T_COMMENT && this.s.includes('sp_password')) return true
+    if (tlen > 1 && codes[tlen - 1] === T_COMMENT && this.s.includes('sp_password')) return true
 
     if (tlen === 2) {
-      if (fp.charCodeAt(1) === T_UNION) return this.statsTokens !== 2
+      if (codes[1] === T_UNION) return this.statsTokens !== 2
       if (t1.valAt(0) === 0x23 /* # */) return false
       if (t0.type === T_BAREWORD && t1.type === T_COMMENT && t1.valAt(0) !== 0x2f /* / */) return false
       if (t0.type === T_NUMBER && t1.type === T_COMMENT && t1.valAt(0) === 0x2f) return true
@@ -612,11 +688,12 @@ export class SqliState {
     }
 
     if (tlen === 3) {
-      if (fp === 'sos' || fp === 's&s') {
+      const fp = this.fpExact
+      if (fp === FP_SOS || fp === FP_S_AND_S) {
         // ...foo' + 'bar... : the input closes one string and opens another.
         return t0.strOpen === C_NUL && t2.strClose === C_NUL && t0.strClose === t2.strOpen
       }
-      if (fp === 's&n' || fp === 'n&1' || fp === '1&1' || fp === '1&v' || fp === '1&s') {
+      if (FP_NUMERIC_LOGIC.has(fp)) {
         if (this.statsTokens === 3) return false
       } else if (t1.type === T_KEYWORD) {
         // Only INTO OUTFILE / INTO DUMPFILE make "x keyword y" an attack.
@@ -735,6 +812,8 @@ function mergeWords(a: SqliToken, b: SqliToken): boolean {
   if (!MERGE_LEFT.has(a.type) || !MERGE_RIGHT.has(b.type)) return false
   const merged = a.len + b.len + 1
   if (merged > VAL_MAX) return false
+  const cls = caseClass(a.val)
+  if (cls < 0 || !PHRASE_HEADS.has(cls === 0 ? a.val : a.val.toUpperCase())) return false
   const phrase = `${a.val} ${b.val}`
   const type = lookupWord(phrase)
   if (type === 0) return false
@@ -831,7 +910,7 @@ function parseOperator2(st: SqliState): number {
     st.current.take(s, T_OPERATOR, pos, 3)
     return pos + 3
   }
-  const type = lookupWord(s.substr(pos, 2))
+  const type = OPERATOR2[(s.charCodeAt(pos) << 8) | s.charCodeAt(pos + 1)]!
   if (type !== 0) {
     st.current.take(s, type, pos, 2)
     return pos + 2

@@ -120,7 +120,8 @@ export function localAnswer({ op, arg, input }: Probe): string {
     }
     case 'P': {
       state.init(input, 0)
-      const fp = state.fingerprintWith(arg)
+      state.fingerprintWith(arg)
+      const fp = state.fingerprint
       const check = state.checkFingerprint() ? 1 : 0
       let out = `${fp} ${check} `
       for (let i = 0; i < fp.length; i++) out += driverToken(state.tokens[i]!)

@@ -78,6 +78,7 @@ const BLACK_URL_PREFIXES: readonly string[] = ['DATA', 'VIEW-SOURCE', 'JAVA', 'V
  * (libinjection's cstrcasecmp_with_null)
  */
 function equalsIgnoringNul(word: string, s: string, start: number, len: number): boolean {
+  if (len < word.length) return false
   let w = 0
   for (let i = start; i < start + len; i++) {
     let c = s.charCodeAt(i)
@@ -89,13 +90,39 @@ function equalsIgnoringNul(word: string, s: string, start: number, len: number):
   return w === word.length
 }
 
+/** Names grouped by first letter, so that a token is compared with the few names it could equal. */
+function byFirstChar<T>(
+  entries: ReadonlyArray<readonly [string, T]>,
+): Map<number, Array<readonly [string, T]>> {
+  const map = new Map<number, Array<readonly [string, T]>>()
+  for (const entry of entries) {
+    const c = entry[0].charCodeAt(0)
+    const list = map.get(c) ?? []
+    list.push(entry)
+    map.set(c, list)
+  }
+  return map
+}
+const BLACK_ATTRS_BY_FIRST = byFirstChar(BLACK_ATTRS)
+const BLACK_TAGS_BY_FIRST = byFirstChar(BLACK_TAGS.map((t) => [t, true] as const))
+
+/** First non-NUL byte of the span, upper-cased (a-z); 0 when the span is all NUL. */
+function firstUpper(s: string, start: number, len: number): number {
+  for (let i = start; i < start + len; i++) {
+    const c = s.charCodeAt(i)
+    if (c !== 0) return c >= 0x61 && c <= 0x7a ? c - 0x20 : c
+  }
+  return 0
+}
+
 function isAsciiChar(c: number, lower: number): boolean {
   return c === lower || c === lower - 0x20
 }
 
 function isBlackTag(s: string, start: number, len: number): boolean {
   if (len < 3) return false
-  for (const tag of BLACK_TAGS) if (equalsIgnoringNul(tag, s, start, len)) return true
+  const candidates = BLACK_TAGS_BY_FIRST.get(firstUpper(s, start, len))
+  if (candidates) for (const [tag] of candidates) if (equalsIgnoringNul(tag, s, start, len)) return true
   const c0 = s.charCodeAt(start)
   const c1 = s.charCodeAt(start + 1)
   const c2 = s.charCodeAt(start + 2)
@@ -113,7 +140,9 @@ function blackAttrType(s: string, start: number, len: number): number {
     // xmlns* and xlink* can declare namespaces that turn arbitrary tags into script.
     if (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5)) return ATTR_BLACK
   }
-  for (const [name, type] of BLACK_ATTRS) if (equalsIgnoringNul(name, s, start, len)) return type
+  const candidates = BLACK_ATTRS_BY_FIRST.get(firstUpper(s, start, len))
+  if (candidates)
+    for (const [name, type] of candidates) if (equalsIgnoringNul(name, s, start, len)) return type
   return ATTR_NONE
 }
 
