@@ -64,6 +64,15 @@ describe('detectXss', () => {
     expect(detectXss("x' onfocus='alert(1)")).toBe(true)
   })
 
+  it('judges on* attributes by event name, like current libinjection (ModSecurity 3.0.14)', () => {
+    expect(detectXss('<a onclick=x>')).toBe(true)
+    expect(detectXss('<a ONMOUSEOVER=x>')).toBe(true)
+    expect(detectXss('<a onerrorx=x>')).toBe(true) // event names match as prefixes
+    expect(detectXss('<a one=1>')).toBe(false)
+    expect(detectXss('<a online=yes>')).toBe(false)
+    expect(detectXss('<a onfoo=x>')).toBe(false)
+  })
+
   it('lets ordinary text and harmless markup through', () => {
     for (const text of [
       '<b>bold</b> and 1 < 2',

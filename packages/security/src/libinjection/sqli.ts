@@ -7,8 +7,8 @@ import { CHAR_CLASSES, FINGERPRINTS, KEYWORDS_BY_TYPE } from './sqli-data.js'
  *
  * Input is a byte string: one char per byte (0x00-0xff), as `toByteString()` in bytes.ts produces. Every
  * behaviour, including the C implementation's quirks (signed `char` comparisons, NUL handling in its span
- * functions, 31-byte token values), follows libinjection 3.9.2 as bundled in ModSecurity; the differential
- * test (`libinjection.reference.test.ts`) holds the two to identical output.
+ * functions, 31-byte token values), follows libinjection as bundled in ModSecurity 3.0.14 (whose SQLi code
+ * and tables are those of 3.0.9's libinjection 3.9.2); `reference.test.ts` holds the two to identical output.
  */
 
 /** Parsing flags (libinjection's `FLAG_*`): a quote context and a comment dialect. */

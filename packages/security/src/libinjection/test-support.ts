@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Html5Tokenizer } from './html5.js'
 import { lookupWord, SqliState, type SqliToken } from './sqli.js'
-import { isXss, isXssInContext } from './xss.js'
+import { isXss, isXssInContext, ON_EVENTS } from './xss.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const TESTDATA = join(here, 'testdata')
@@ -111,7 +111,7 @@ const state = new SqliState()
 const h5 = new Html5Tokenizer()
 
 /** This implementation's answer to a probe, in the reference driver's output format. */
-export function localAnswer({ op, arg, input }: Probe): string {
+export function localAnswer({ op, arg, input }: Probe, onRule = ON_EVENTS): string {
   switch (op) {
     case 'S': {
       state.init(input, 0)
@@ -140,8 +140,8 @@ export function localAnswer({ op, arg, input }: Probe): string {
       return `${out}| ${state.statsTokens} ${state.statsCommentDdx} ${state.statsCommentHash}`
     }
     case 'X': {
-      let out = `${isXss(input) ? 1 : 0} `
-      for (let ctx = 0; ctx < 5; ctx++) out += isXssInContext(input, ctx) ? '1' : '0'
+      let out = `${isXss(input, onRule) ? 1 : 0} `
+      for (let ctx = 0; ctx < 5; ctx++) out += isXssInContext(input, ctx, onRule) ? '1' : '0'
       return out
     }
     case 'H': {
@@ -160,12 +160,47 @@ const LIB_CANDIDATES = [
   '/usr/lib/x86_64-linux-gnu/libmodsecurity.so.3',
   '/usr/lib/aarch64-linux-gnu/libmodsecurity.so.3',
   '/usr/lib/libmodsecurity.so.3',
-  '/usr/local/modsecurity/lib/libmodsecurity.so.3',
 ]
 
-/** Path of the reference C library (libmodsecurity.so.3, which exports libinjection), if installed. */
-export function referenceLibrary(): string | undefined {
+/** Path of Debian's libmodsecurity.so.3 (ModSecurity 3.0.9, which exports libinjection), if installed. */
+export function installedModsecurity(): string | undefined {
   return LIB_CANDIDATES.find((p): p is string => p !== undefined && p !== '' && existsSync(p))
+}
+
+const CACHE = join(tmpdir(), 'gw-libinjection-reference')
+
+/**
+ * The current libinjection C sources (ModSecurity 3.0.14's, unpacked by scripts/libinjection/fetch-reference.sh,
+ * or $LIBINJECTION_SRC) compiled into a shared library, if the sources are on this machine.
+ */
+export function compiledCurrentLibinjection(): string | undefined {
+  const cacheRoot = join(
+    process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '/root', '.cache'),
+    'gw-libinjection',
+  )
+  const candidates = [process.env.LIBINJECTION_SRC]
+  const trixie = join(process.env.LIBINJECTION_REF_DIR ?? cacheRoot, 'trixie')
+  if (existsSync(trixie)) {
+    for (const d of readdirSync(trixie))
+      if (d.startsWith('modsecurity-')) candidates.push(join(trixie, d, 'others/libinjection'))
+  }
+  const src = candidates.find(
+    (d): d is string => d !== undefined && existsSync(join(d ?? '', 'src/libinjection_xss.c')),
+  )
+  if (!src) return undefined
+  const files = ['libinjection_sqli.c', 'libinjection_html5.c', 'libinjection_xss.c'].map((f) =>
+    join(src, 'src', f),
+  )
+  const hash = createHash('sha256')
+  for (const f of files) hash.update(readFileSync(f))
+  mkdirSync(CACHE, { recursive: true })
+  const lib = join(CACHE, `libinjection-${hash.digest('hex').slice(0, 12)}.so`)
+  if (!existsSync(lib)) {
+    execFileSync('cc', ['-O2', '-shared', '-fPIC', '-DLIBINJECTION_VERSION="current"', '-o', lib, ...files], {
+      stdio: 'pipe',
+    })
+  }
+  return lib
 }
 
 let driverPath: string | undefined
@@ -173,9 +208,8 @@ let driverPath: string | undefined
 function buildDriver(): string {
   if (driverPath) return driverPath
   const source = readFileSync(DRIVER_SOURCE)
-  const dir = join(tmpdir(), 'gw-libinjection-reference')
-  mkdirSync(dir, { recursive: true })
-  const bin = join(dir, `driver-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`)
+  mkdirSync(CACHE, { recursive: true })
+  const bin = join(CACHE, `driver-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`)
   if (!existsSync(bin)) execFileSync('cc', ['-O2', '-o', bin, DRIVER_SOURCE, '-ldl'], { stdio: 'pipe' })
   driverPath = bin
   return bin

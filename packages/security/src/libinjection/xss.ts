@@ -8,6 +8,7 @@ import {
   TAG_COMMENT,
   TAG_NAME_OPEN,
 } from './html5.js'
+import { BLACK_ATTRS, BLACK_EVENTS, BLACK_TAGS } from './xss-data.js'
 
 /**
  * libinjection's XSS check: tokenize the input as HTML5 from each context user input can be reflected into
@@ -21,57 +22,27 @@ const ATTR_BLACK = 1
 const ATTR_URL = 2
 const ATTR_STYLE = 3
 const ATTR_INDIRECT = 4
+const ATTR_TYPE = { black: ATTR_BLACK, url: ATTR_URL, style: ATTR_STYLE, indirect: ATTR_INDIRECT } as const
 
-/** Attributes by name (upper case): how their value is judged. */
-const BLACK_ATTRS: ReadonlyArray<readonly [string, number]> = [
-  ['ACTION', ATTR_URL], // form
-  ['ATTRIBUTENAME', ATTR_INDIRECT], // SVG: names another attribute in its value
-  ['BY', ATTR_URL], // SVG
-  ['BACKGROUND', ATTR_URL], // IE6, Opera 11
-  ['DATAFORMATAS', ATTR_BLACK], // IE
-  ['DATASRC', ATTR_BLACK], // IE
-  ['DYNSRC', ATTR_URL], // obsolete img attribute
-  ['FILTER', ATTR_STYLE], // Opera, SVG inline style
-  ['FORMACTION', ATTR_URL], // HTML5
-  ['FOLDER', ATTR_URL], // IE, on <a>
-  ['FROM', ATTR_URL], // SVG
-  ['HANDLER', ATTR_URL], // SVG Tiny, Opera
-  ['HREF', ATTR_URL],
-  ['LOWSRC', ATTR_URL], // obsolete img attribute
-  ['POSTER', ATTR_URL], // Opera 10, 11
-  ['SRC', ATTR_URL],
-  ['STYLE', ATTR_STYLE],
-  ['TO', ATTR_URL], // SVG
-  ['VALUES', ATTR_URL], // SVG
-  ['XLINK:HREF', ATTR_URL],
-]
-
-/** Tags that load or run content, whatever their attributes. Any tag starting SVG or XSL is added below. */
-const BLACK_TAGS: readonly string[] = [
-  'APPLET',
-  'BASE',
-  'COMMENT', // IE
-  'EMBED',
-  'FRAME',
-  'FRAMESET',
-  'HANDLER', // Opera SVG: a script tag in effect
-  'IFRAME',
-  'IMPORT',
-  'ISINDEX',
-  'LINK',
-  'LISTENER',
-  'META',
-  'NOSCRIPT',
-  'OBJECT',
-  'SCRIPT',
-  'STYLE',
-  'VMLFRAME',
-  'XML',
-  'XSS',
-]
+/**
+ * How `on*` attribute names are judged. ON_EVENTS (current libinjection, as in ModSecurity 3.0.14): names
+ * that continue with a known event name (`onerror`, `onload`, ..., matched as a prefix). ON_ANY (libinjection
+ * 3.9.2, as in ModSecurity up to 3.0.9): every `on*` name of 5 bytes or more.
+ */
+export const ON_EVENTS = 0
+export const ON_ANY = 1
 
 /** URL schemes (prefixes, upper case) that run script or hide content. JAVA covers JAVASCRIPT. */
 const BLACK_URL_PREFIXES: readonly string[] = ['DATA', 'VIEW-SOURCE', 'JAVA', 'VBSCRIPT']
+
+/** Byte at `i`, 0 past the end of the input (the C code may read the byte after a token, or the NUL). */
+function byteAt(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : 0
+}
+
+function upper(c: number): number {
+  return c >= 0x61 && c <= 0x7a ? c - 0x20 : c
+}
 
 /**
  * `len` bytes of `s` from `start`, NUL bytes ignored and a-z upper-cased, equal `word` (upper case)?
@@ -81,13 +52,24 @@ function equalsIgnoringNul(word: string, s: string, start: number, len: number):
   if (len < word.length) return false
   let w = 0
   for (let i = start; i < start + len; i++) {
-    let c = s.charCodeAt(i)
+    const c = s.charCodeAt(i)
     if (c === 0) continue
-    if (c >= 0x61 && c <= 0x7a) c -= 0x20
-    if (w >= word.length || word.charCodeAt(w) !== c) return false
+    if (w >= word.length || word.charCodeAt(w) !== upper(c)) return false
     w++
   }
   return w === word.length
+}
+
+/**
+ * The bytes at `pos` spell `word` (upper case), a-z upper-cased, with no NUL: libinjection compares
+ * strlen(word) bytes, and a NUL it skips leaves a letter of `word` unmatched. Past the end reads as NUL.
+ */
+function spellsAt(word: string, s: string, pos: number): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = byteAt(s, pos + i)
+    if (c === 0 || upper(c) !== word.charCodeAt(i)) return false
+  }
+  return true
 }
 
 /** Names grouped by first letter, so that a token is compared with the few names it could equal. */
@@ -103,14 +85,15 @@ function byFirstChar<T>(
   }
   return map
 }
-const BLACK_ATTRS_BY_FIRST = byFirstChar(BLACK_ATTRS)
-const BLACK_TAGS_BY_FIRST = byFirstChar(BLACK_TAGS.map((t) => [t, true] as const))
+const ATTRS_BY_FIRST = byFirstChar(BLACK_ATTRS.map(([name, type]) => [name, ATTR_TYPE[type]] as const))
+const TAGS_BY_FIRST = byFirstChar(BLACK_TAGS.map((tag) => [tag, true] as const))
+const EVENTS_BY_FIRST = byFirstChar(BLACK_EVENTS.map((event) => [event, true] as const))
 
 /** First non-NUL byte of the span, upper-cased (a-z); 0 when the span is all NUL. */
 function firstUpper(s: string, start: number, len: number): number {
   for (let i = start; i < start + len; i++) {
     const c = s.charCodeAt(i)
-    if (c !== 0) return c >= 0x61 && c <= 0x7a ? c - 0x20 : c
+    if (c !== 0) return upper(c)
   }
   return 0
 }
@@ -121,7 +104,7 @@ function isAsciiChar(c: number, lower: number): boolean {
 
 function isBlackTag(s: string, start: number, len: number): boolean {
   if (len < 3) return false
-  const candidates = BLACK_TAGS_BY_FIRST.get(firstUpper(s, start, len))
+  const candidates = TAGS_BY_FIRST.get(firstUpper(s, start, len))
   if (candidates) for (const [tag] of candidates) if (equalsIgnoringNul(tag, s, start, len)) return true
   const c0 = s.charCodeAt(start)
   const c1 = s.charCodeAt(start + 1)
@@ -131,16 +114,23 @@ function isBlackTag(s: string, start: number, len: number): boolean {
   return false
 }
 
-function blackAttrType(s: string, start: number, len: number): number {
+/** `on` followed by a known event name (BLACKATTREVENT), at `start`. */
+function isEventHandler(s: string, start: number): boolean {
+  const candidates = EVENTS_BY_FIRST.get(upper(byteAt(s, start + 2)))
+  if (candidates) for (const [event] of candidates) if (spellsAt(event, s, start + 2)) return true
+  return false
+}
+
+function blackAttrType(s: string, start: number, len: number, onRule: number): number {
   if (len < 2) return ATTR_NONE
   if (len >= 5) {
+    const on = isAsciiChar(s.charCodeAt(start), 0x6f) && isAsciiChar(s.charCodeAt(start + 1), 0x6e)
     // on*: JavaScript event handlers.
-    if (isAsciiChar(s.charCodeAt(start), 0x6f) && isAsciiChar(s.charCodeAt(start + 1), 0x6e))
-      return ATTR_BLACK
+    if (on && (onRule === ON_ANY || isEventHandler(s, start))) return ATTR_BLACK
     // xmlns* and xlink* can declare namespaces that turn arbitrary tags into script.
     if (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5)) return ATTR_BLACK
   }
-  const candidates = BLACK_ATTRS_BY_FIRST.get(firstUpper(s, start, len))
+  const candidates = ATTRS_BY_FIRST.get(firstUpper(s, start, len))
   if (candidates)
     for (const [name, type] of candidates) if (equalsIgnoringNul(name, s, start, len)) return type
   return ATTR_NONE
@@ -151,11 +141,6 @@ for (let i = 0; i < 10; i++) HEX[0x30 + i] = i
 for (let i = 0; i < 6; i++) {
   HEX[0x41 + i] = 10 + i
   HEX[0x61 + i] = 10 + i
-}
-
-/** Byte at `i`, 0 past the end of the input (the C code may read the byte after a token, or the NUL). */
-function byteAt(s: string, i: number): number {
-  return i < s.length ? s.charCodeAt(i) : 0
 }
 
 /** Result slot of decodeAt(): bytes consumed. Module-level to keep the hot loop allocation-free. */
@@ -273,7 +258,7 @@ export function html5Work(): number {
 }
 
 /** libinjection_is_xss: XSS in byte string `s` when reflected into HTML `context` (CTX_* in html5.ts)? */
-export function isXssInContext(s: string, context: number): boolean {
+export function isXssInContext(s: string, context: number, onRule = ON_EVENTS): boolean {
   h5.init(s, context)
   let attr = ATTR_NONE
   while (h5.next()) {
@@ -285,11 +270,11 @@ export function isXssInContext(s: string, context: number): boolean {
     if (type === TAG_NAME_OPEN) {
       if (isBlackTag(s, start, len)) return true
     } else if (type === ATTR_NAME) {
-      attr = blackAttrType(s, start, len)
+      attr = blackAttrType(s, start, len, onRule)
     } else if (type === ATTR_VALUE) {
       if (attr === ATTR_BLACK || attr === ATTR_STYLE) return true
       if (attr === ATTR_URL && isBlackUrl(s, start, len)) return true
-      if (attr === ATTR_INDIRECT && blackAttrType(s, start, len) !== ATTR_NONE) return true
+      if (attr === ATTR_INDIRECT && blackAttrType(s, start, len, onRule) !== ATTR_NONE) return true
       attr = ATTR_NONE
     } else if (type === TAG_COMMENT) {
       if (isBlackComment(s, start, len)) return true
@@ -299,7 +284,7 @@ export function isXssInContext(s: string, context: number): boolean {
 }
 
 /** libinjection_xss: XSS in byte string `s` in any of the five contexts? */
-export function isXss(s: string): boolean {
-  for (let ctx = CTX_DATA; ctx <= CTX_VALUE_BACK_QUOTE; ctx++) if (isXssInContext(s, ctx)) return true
+export function isXss(s: string, onRule = ON_EVENTS): boolean {
+  for (let ctx = CTX_DATA; ctx <= CTX_VALUE_BACK_QUOTE; ctx++) if (isXssInContext(s, ctx, onRule)) return true
   return false
 }
