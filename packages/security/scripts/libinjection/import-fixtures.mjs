@@ -4,7 +4,7 @@
 //   - vectors.json: every tests/test-*.txt case (tokenizer, folding, SQLi and HTML5 expectations), as the
 //     C test driver reads them (sections --TEST--, --INPUT--, --EXPECTED--, right-trimmed);
 //   - corpus/*.txt: the sample inputs of data/ (URL-encoded attacks and false positives), except the four
-//     multi-megabyte files, which scripts/libinjection/full-corpus.mjs runs from the fetched tree instead.
+//     multi-megabyte files (run them from the fetched tree: LIBINJECTION_FULL_CORPUS, see reference.test.ts).
 // Files are read and written as bytes (latin1), so non-ASCII inputs keep their exact bytes.
 //
 // Usage: node scripts/libinjection/import-fixtures.mjs [path/to/libinjection]

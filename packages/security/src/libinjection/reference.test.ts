@@ -52,6 +52,7 @@ const SQLI_PASSES = [
   FLAG_QUOTE_DOUBLE | FLAG_SQL_MYSQL,
 ]
 const GOLDEN = join(TESTDATA, 'corpus-golden.json')
+const FULL_CORPUS = process.env.LIBINJECTION_FULL_CORPUS
 // Generous: these run hundreds of thousands of probes on a machine shared with other test suites.
 const SLOW = { timeout: 300_000 }
 
@@ -149,6 +150,25 @@ describe.each(references)('libinjection vs the C reference: $name', ({ lib, onRu
         })
         writeFileSync(GOLDEN, `${JSON.stringify(golden).replaceAll('},{', '},\n{')}\n`)
       }
+    },
+  )
+
+  // By hand, over all of libinjection's data/ (25 MB, 168k lines, the four large files included):
+  // LIBINJECTION_FULL_CORPUS=<libinjection>/data pnpm vitest run src/libinjection/reference.test.ts
+  it.runIf(FULL_CORPUS)(
+    'full sample corpus (LIBINJECTION_FULL_CORPUS): identical SQLi and XSS answers',
+    SLOW,
+    () => {
+      const corpus = loadCorpus(FULL_CORPUS)
+      const probes = corpus.flatMap(({ input }): Probe[] => [
+        { op: 'S', arg: 0, input },
+        { op: 'X', arg: 0, input },
+      ])
+      const { mismatches } = compare(reference(), probes, onRule)
+      console.info(
+        `full corpus: ${probes.length - mismatches.length}/${probes.length} probes identical (${corpus.length} lines)`,
+      )
+      expect(mismatches.slice(0, 10)).toEqual([])
     },
   )
 

@@ -276,7 +276,7 @@ export class SqliState {
   reset(flags: number): void {
     this.flags = flags === 0 ? FLAG_QUOTE_NONE | FLAG_SQL_ANSI : flags
     this.pos = 0
-    for (const t of this.tokens) t.clear()
+    // Token slots need no clearing: every pass reads only the slots it filled (each is cleared when tokenized).
     this.current = this.tokens[0]!
     this.fpLen = 0
     this.fpExact = 1
@@ -432,16 +432,18 @@ export class SqliState {
       if (
         (a.type === T_BAREWORD || a.type === T_VARIABLE) &&
         b.type === T_LEFTPARENS &&
+        a.len >= 4 &&
+        a.len <= 17 &&
         BAREWORD_FUNCTIONS.has(upperAscii(a.val))
       ) {
         a.type = T_FUNCTION
         continue
       }
-      if (a.type === T_KEYWORD && (upperAscii(a.val) === 'IN' || upperAscii(a.val) === 'NOT IN')) {
+      if (a.type === T_KEYWORD && (a.len === 2 || a.len === 6) && isInKeyword(a.val)) {
         a.type = b.type === T_LEFTPARENS ? T_OPERATOR : T_BAREWORD
         continue
       }
-      if (a.type === T_OPERATOR && (upperAscii(a.val) === 'LIKE' || upperAscii(a.val) === 'NOT LIKE')) {
+      if (a.type === T_OPERATOR && (a.len === 4 || a.len === 8) && isLikeOperator(a.val)) {
         if (b.type === T_LEFTPARENS) a.type = T_FUNCTION
       } else if (
         a.type === T_SQLTYPE &&
@@ -608,7 +610,7 @@ export class SqliState {
       }
       if (x.type === T_FUNCTION && y.type === T_LEFTPARENS && z.type !== T_RIGHTPARENS) {
         // USER(x) is a column or table named user, not the zero-argument function.
-        if (upperAscii(x.val) === 'USER') x.type = T_BAREWORD
+        if (x.len === 4 && upperAscii(x.val) === 'USER') x.type = T_BAREWORD
       }
 
       left++
@@ -770,6 +772,16 @@ const BAREWORD_FUNCTIONS = new Set([
   'LOCALTIMESTAMP',
 ])
 
+function isInKeyword(val: string): boolean {
+  const v = upperAscii(val)
+  return v === 'IN' || v === 'NOT IN'
+}
+
+function isLikeOperator(val: string): boolean {
+  const v = upperAscii(val)
+  return v === 'LIKE' || v === 'NOT LIKE'
+}
+
 function isIf(t: SqliToken): boolean {
   return (t.valAt(0) | 0x20) === 0x69 && (t.valAt(1) | 0x20) === 0x66
 }
@@ -795,21 +807,16 @@ function isUnaryOp(t: SqliToken): boolean {
   }
 }
 
-const MERGE_LEFT = new Set([
-  T_KEYWORD,
-  T_BAREWORD,
-  T_OPERATOR,
-  T_UNION,
-  T_FUNCTION,
-  T_EXPRESSION,
-  T_TSQL,
-  T_SQLTYPE,
-])
-const MERGE_RIGHT = new Set([...MERGE_LEFT, T_LOGIC_OPERATOR])
+/** Token types that can start (1) or continue (1 and 2) a multi-word keyword. */
+const MERGEABLE = new Uint8Array(128)
+for (const t of [T_KEYWORD, T_BAREWORD, T_OPERATOR, T_UNION, T_FUNCTION, T_EXPRESSION, T_TSQL, T_SQLTYPE]) {
+  MERGEABLE[t] = 1
+}
+MERGEABLE[T_LOGIC_OPERATOR] = 2
 
 /** Merges two words into a known phrase ("UNION" + "ALL" -> "UNION ALL"), in place in `a`. */
 function mergeWords(a: SqliToken, b: SqliToken): boolean {
-  if (!MERGE_LEFT.has(a.type) || !MERGE_RIGHT.has(b.type)) return false
+  if (MERGEABLE[a.type] !== 1 || MERGEABLE[b.type] === 0) return false
   const merged = a.len + b.len + 1
   if (merged > VAL_MAX) return false
   const cls = caseClass(a.val)
