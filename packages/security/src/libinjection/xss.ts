@@ -72,18 +72,13 @@ function spellsAt(word: string, s: string, pos: number): boolean {
   return true
 }
 
-/** Names grouped by first letter, so that a token is compared with the few names it could equal. */
+/** Names grouped by first byte (an array indexed by byte), so a token meets only the names it could equal. */
 function byFirstChar<T>(
   entries: ReadonlyArray<readonly [string, T]>,
-): Map<number, Array<readonly [string, T]>> {
-  const map = new Map<number, Array<readonly [string, T]>>()
-  for (const entry of entries) {
-    const c = entry[0].charCodeAt(0)
-    const list = map.get(c) ?? []
-    list.push(entry)
-    map.set(c, list)
-  }
-  return map
+): ReadonlyArray<ReadonlyArray<readonly [string, T]>> {
+  const table: Array<Array<readonly [string, T]>> = Array.from({ length: 256 }, () => [])
+  for (const entry of entries) table[entry[0].charCodeAt(0)]!.push(entry)
+  return table
 }
 const ATTRS_BY_FIRST = byFirstChar(BLACK_ATTRS.map(([name, type]) => [name, ATTR_TYPE[type]] as const))
 const TAGS_BY_FIRST = byFirstChar(BLACK_TAGS.map((tag) => [tag, true] as const))
@@ -104,8 +99,8 @@ function isAsciiChar(c: number, lower: number): boolean {
 
 function isBlackTag(s: string, start: number, len: number): boolean {
   if (len < 3) return false
-  const candidates = TAGS_BY_FIRST.get(firstUpper(s, start, len))
-  if (candidates) for (const [tag] of candidates) if (equalsIgnoringNul(tag, s, start, len)) return true
+  for (const [tag] of TAGS_BY_FIRST[firstUpper(s, start, len)]!)
+    if (equalsIgnoringNul(tag, s, start, len)) return true
   const c0 = s.charCodeAt(start)
   const c1 = s.charCodeAt(start + 1)
   const c2 = s.charCodeAt(start + 2)
@@ -116,8 +111,8 @@ function isBlackTag(s: string, start: number, len: number): boolean {
 
 /** `on` followed by a known event name (BLACKATTREVENT), at `start`. */
 function isEventHandler(s: string, start: number): boolean {
-  const candidates = EVENTS_BY_FIRST.get(upper(byteAt(s, start + 2)))
-  if (candidates) for (const [event] of candidates) if (spellsAt(event, s, start + 2)) return true
+  for (const [event] of EVENTS_BY_FIRST[upper(byteAt(s, start + 2))]!)
+    if (spellsAt(event, s, start + 2)) return true
   return false
 }
 
@@ -128,11 +123,13 @@ function blackAttrType(s: string, start: number, len: number, onRule: number): n
     // on*: JavaScript event handlers.
     if (on && (onRule === ON_ANY || isEventHandler(s, start))) return ATTR_BLACK
     // xmlns* and xlink* can declare namespaces that turn arbitrary tags into script.
-    if (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5)) return ATTR_BLACK
+    const x = firstUpper(s, start, 5) === 0x58
+    if (x && (equalsIgnoringNul('XMLNS', s, start, 5) || equalsIgnoringNul('XLINK', s, start, 5)))
+      return ATTR_BLACK
   }
-  const candidates = ATTRS_BY_FIRST.get(firstUpper(s, start, len))
-  if (candidates)
-    for (const [name, type] of candidates) if (equalsIgnoringNul(name, s, start, len)) return type
+  for (const [name, type] of ATTRS_BY_FIRST[firstUpper(s, start, len)]!) {
+    if (equalsIgnoringNul(name, s, start, len)) return type
+  }
   return ATTR_NONE
 }
 
