@@ -2,9 +2,10 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { type AdminServer, createAdminServer } from './admin/admin-server.js'
 import { BUILT_IN_ADMIN_ENDPOINTS } from './admin/mounts.js'
+import type { ReloadResult } from './admin/types.js'
 import { systemClock } from './clock.js'
 import { coreErrors, GatewayError } from './errors.js'
-import type { Gateway, GatewayOptions, ReloadResult } from './gateway-types.js'
+import type { Gateway, GatewayOptions } from './gateway-types.js'
 import { noopLogger } from './logger.js'
 import {
   type CompiledPipeline,
@@ -17,11 +18,11 @@ import {
 import type { Resources, UpstreamDirectory } from './policy/types.js'
 import { createListener, type Listener } from './server/listener.js'
 import { createRequestHandler, type HandlerRuntime, type LifecycleState } from './server/request-handler.js'
-import { createClientAddressResolver } from './server/request-meta.js'
 import { createUpgradeHandler, type UpgradedSockets } from './server/upgrade-handler.js'
 import { noopTelemetry } from './telemetry.js'
 import { createUpstreamDirectory } from './upstream/directory.js'
 import type { Upstream } from './upstream/types.js'
+import { createClientAddressResolver } from './util/ip.js'
 import { VERSION } from './version.js'
 
 /**

@@ -5,10 +5,9 @@
  * and chain compilation, for framework adapters and tools), `@gw/core/testing`, `@gw/core/cluster`.
  */
 export { z } from 'zod'
-export type { AdminHandler, AdminMounts, AdminReply, AdminRequest } from './admin/types.js'
+export type { ReloadResult } from './admin/types.js'
 export { type ReadBodyOptions, readBody } from './body.js'
 export { type Clock, systemClock } from './clock.js'
-export { duration } from './config/duration.js'
 export {
   coreErrors,
   defineErrors,
@@ -20,8 +19,9 @@ export {
 } from './errors.js'
 export { Exchange, GwRequest, type RouteInfo } from './exchange/exchange.js'
 export { createGateway } from './gateway.js'
-export type { Gateway, GatewayOptions, ReloadResult, RouteConfig, RouteHandler } from './gateway-types.js'
+export type { Gateway, GatewayOptions, RouteConfig, RouteHandler } from './gateway-types.js'
 export { createConsoleLogger, LOG_LEVELS, type Logger, type LogLevel, noopLogger } from './logger.js'
+export type { AdminHandler, AdminMounts, AdminReply, AdminRequest } from './policy/admin.js'
 export {
   createEntry,
   definePolicy,
@@ -53,3 +53,4 @@ export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
 export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
 export type { Upstream } from './upstream/types.js'
+export { duration } from './util/duration.js'

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { adminSchema } from '../src/admin/schema.js'
 import { injectOptionsTable, renderOptionsTable } from '../src/config/options-table.js'
-import { routeBaseSchema, serverSchema } from '../src/config/schema.js'
+import { routeBaseSchema } from '../src/router/schema.js'
+import { serverSchema } from '../src/server/schema.js'
 import { upstreamSchema } from '../src/upstream/schema.js'
 
 const README = new URL('../README.md', import.meta.url)

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { normaliseIp } from '../src/server/request-meta.js'
 import { hasRequestBody } from '../src/upstream/body.js'
 import {
   buildUpstreamHeaders,
@@ -13,6 +12,7 @@ import { mapUpstreamError } from '../src/upstream/map-error.js'
 import { backoffDelay, isIdempotentMethod } from '../src/upstream/retry.js'
 import { joinPath } from '../src/upstream/target.js'
 import { compileTrustProxy } from '../src/upstream/trust-proxy.js'
+import { normaliseIp } from '../src/util/ip.js'
 
 const options = (over: Partial<ForwardingOptions> = {}): ForwardingOptions => ({
   via: '1.1 gw',

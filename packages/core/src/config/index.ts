@@ -5,9 +5,27 @@
  */
 export { isSecretName, redactConfig } from '../admin/redact.js'
 export { type AdminConfig, type AdminInput, adminSchema } from '../admin/schema.js'
-export { duration, parseDuration } from './duration.js'
+export {
+  DEFAULT_ROUTE_METHODS,
+  httpMethodSchema,
+  type RouteBaseInput,
+  rewriteSchema,
+  routeBaseSchema,
+} from '../router/schema.js'
+export {
+  type RedirectHttpConfig,
+  redirectHttpSchema,
+  type ServerConfig,
+  type ServerInput,
+  serverSchema,
+  type TlsConfig,
+  tlsCertificateSchema,
+  tlsSchema,
+} from '../server/schema.js'
+export { duration, parseDuration } from '../util/duration.js'
+export { configErrorMap } from '../util/error-map.js'
+export { type ConfigIssue, collectIssues, formatIssues, formatPath } from '../util/format-issues.js'
 export { type EnvExpansion, type EnvProblem, type EnvSource, expandEnv, substituteEnv } from './env.js'
-export { configErrorMap } from './error-map.js'
 export {
   buildConfigSchema,
   configJsonSchema,
@@ -22,7 +40,6 @@ export {
   redisResourceSchema,
   resourcesSchema,
 } from './file-schema.js'
-export { type ConfigIssue, collectIssues, formatIssues, formatPath } from './format-issues.js'
 export {
   type ConfigFormat,
   type LoadConfigOptions,
@@ -32,21 +49,6 @@ export {
 } from './load.js'
 export { injectOptionsTable, renderOptionsTable } from './options-table.js'
 export { createPolicyRegistry, isPolicyLike, type PolicyLike, type PolicyRegistry } from './registry.js'
-export {
-  DEFAULT_ROUTE_METHODS,
-  httpMethodSchema,
-  type RedirectHttpConfig,
-  type RouteBaseInput,
-  redirectHttpSchema,
-  rewriteSchema,
-  routeBaseSchema,
-  type ServerConfig,
-  type ServerInput,
-  serverSchema,
-  type TlsConfig,
-  tlsCertificateSchema,
-  tlsSchema,
-} from './schema.js'
 export {
   fromSeedConfig,
   type SeedBackend,

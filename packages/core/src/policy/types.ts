@@ -1,13 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { z } from 'zod'
-import type { AdminMounts } from '../admin/types.js'
 import type { Clock } from '../clock.js'
 import type { GatewayError } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { StateKey } from '../state.js'
 import type { Telemetry } from '../telemetry.js'
+import type { AdminMounts } from './admin.js'
 
 /** A value or a promise of it. Handlers that finish synchronously should return plain values. */
 export type MaybePromise<T> = T | Promise<T>

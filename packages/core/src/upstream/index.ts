@@ -4,11 +4,7 @@
  * budget, the zod schemas of `upstreams.<name>` and their types.
  */
 
-export {
-  type ClientAddressResolver,
-  createClientAddressResolver,
-  normaliseIp,
-} from '../server/request-meta.js'
+export { type ClientAddressResolver, createClientAddressResolver, normaliseIp } from '../util/ip.js'
 export {
   type BalancedTarget,
   type Balancer,
