@@ -23,5 +23,6 @@ export {
   type TestPipelineOptions,
   type TestUpstream,
 } from './pipeline.js'
+export { expectOptionsTables } from './readme.js'
 export { type RequireRedisOptions, requireRedis } from './redis.js'
 export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'
