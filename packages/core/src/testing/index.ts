@@ -8,6 +8,7 @@ export {
 export { createManualClock, type ManualClock } from './clock.js'
 export { createTestExchange, type TestExchangeOptions, type TestRequest } from './exchange.js'
 export {
+  answerPath,
   type FakeUpstream,
   type FakeUpstreamHandler,
   type FakeUpstreamOptions,
@@ -15,6 +16,7 @@ export {
   startFakeUpstream,
 } from './fake-upstream.js'
 export { freePort } from './free-port.js'
+export { eventually, jsonLines, LogCapture } from './logs.js'
 export {
   createTestPipeline,
   type PipelineResult,
