@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluate, type LimitSpec, type LimitState } from './algorithms.js'
+import { ALGORITHMS, evaluate, type LimitSpec, type LimitState, refund } from './algorithms.js'
 
 function run(spec: LimitSpec, times: number[]): number[] {
   let state: LimitState | undefined
@@ -39,5 +39,71 @@ describe('algorithm bounds (README)', () => {
       expect(admitted.length).toBeLessThanOrEqual(5 + Math.floor((10 * elapsed) / 1000))
       expect(admitted.length).toBeGreaterThanOrEqual(Math.floor((10 * elapsed) / 1000))
     }
+  })
+})
+
+function lcg(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state / 2 ** 32
+  }
+}
+
+describe('nextMs (the RateLimit t) and retryAfterMs mean what they say, for every algorithm', () => {
+  for (const algorithm of ALGORITHMS) {
+    it(`${algorithm}: after an allowed request, remaining + 1 units fit at exactly t, not 1 ms before; after a denied one, the request fits at exactly Retry-After = t`, () => {
+      const random = lcg(algorithm.length * 7919)
+      const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
+      const spec: LimitSpec = { algorithm, limit: 7, windowMs: 3000, burst: windowed ? 7 : 4 }
+      let state: LimitState | undefined
+      let nowUs = 1_700_000_000_000_000
+      const checked = { allowed: 0, denied: 0 }
+      for (let step = 0; step < 600; step++) {
+        nowUs += Math.floor(random() * 400) * 1000
+        const cost = random() < 0.8 ? 1 : 2
+        const e = evaluate(spec, state, nowUs, cost)
+        const before = state
+        if (e.allowed) {
+          state = e.next
+          const units = e.remaining + 1
+          expect(e.nextMs, `step ${step}`).toBeGreaterThan(0)
+          expect(evaluate(spec, state, nowUs + e.nextMs * 1000, units).allowed, `step ${step} at t`).toBe(true)
+          expect(evaluate(spec, state, nowUs + (e.nextMs - 1) * 1000, units).allowed, `step ${step} before t`).toBe(false)
+          checked.allowed++
+        } else {
+          expect(e.nextMs).toBe(e.retryAfterMs)
+          expect(evaluate(spec, before, nowUs + e.retryAfterMs * 1000, cost).allowed, `step ${step} at retry`).toBe(true)
+          expect(evaluate(spec, before, nowUs + (e.retryAfterMs - 1) * 1000, cost).allowed).toBe(false)
+          checked.denied++
+        }
+      }
+      expect(checked.allowed).toBeGreaterThan(100)
+      expect(checked.denied).toBeGreaterThan(50)
+    })
+  }
+})
+
+describe('refund (local fallback accounting)', () => {
+  const at = 1_700_000_000_000_000
+  it('gives back exactly what a charge took, while the charged window lasts', () => {
+    for (const algorithm of ALGORITHMS) {
+      const spec: LimitSpec = { algorithm, limit: 5, windowMs: 60_000, burst: 5 }
+      let state: LimitState | undefined
+      for (let i = 0; i < 5; i++) state = evaluate(spec, state, at, 1).next
+      expect(evaluate(spec, state, at + 1000, 1).allowed, algorithm).toBe(false)
+      state = refund(spec, state, at + 1000, 1, at)
+      expect(evaluate(spec, state, at + 1000, 1).allowed, algorithm).toBe(true)
+      expect(evaluate(spec, evaluate(spec, state, at + 1000, 1).next, at + 1000, 1).allowed, algorithm).toBe(false)
+    }
+  })
+
+  it('does not give back a charge of a fixed window that is over', () => {
+    const spec: LimitSpec = { algorithm: 'fixed-window', limit: 5, windowMs: 1000, burst: 5 }
+    const start = at - (at % 1_000_000)
+    const old = evaluate(spec, undefined, start + 10, 1).next
+    const fresh = evaluate(spec, old, start + 1_000_010, 1).next
+    expect(refund(spec, fresh, start + 1_000_020, 1, start + 10)).toBeUndefined()
+    expect(refund(spec, undefined, start, 1, start)).toBeUndefined()
   })
 })
