@@ -68,12 +68,20 @@ describe('nextMs (the RateLimit t) and retryAfterMs mean what they say, for ever
           state = e.next
           const units = e.remaining + 1
           expect(e.nextMs, `step ${step}`).toBeGreaterThan(0)
-          expect(evaluate(spec, state, nowUs + e.nextMs * 1000, units).allowed, `step ${step} at t`).toBe(true)
-          expect(evaluate(spec, state, nowUs + (e.nextMs - 1) * 1000, units).allowed, `step ${step} before t`).toBe(false)
+          expect(evaluate(spec, state, nowUs + e.nextMs * 1000, units).allowed, `step ${step} at t`).toBe(
+            true,
+          )
+          expect(
+            evaluate(spec, state, nowUs + (e.nextMs - 1) * 1000, units).allowed,
+            `step ${step} before t`,
+          ).toBe(false)
           checked.allowed++
         } else {
           expect(e.nextMs).toBe(e.retryAfterMs)
-          expect(evaluate(spec, before, nowUs + e.retryAfterMs * 1000, cost).allowed, `step ${step} at retry`).toBe(true)
+          expect(
+            evaluate(spec, before, nowUs + e.retryAfterMs * 1000, cost).allowed,
+            `step ${step} at retry`,
+          ).toBe(true)
           expect(evaluate(spec, before, nowUs + (e.retryAfterMs - 1) * 1000, cost).allowed).toBe(false)
           checked.denied++
         }
@@ -94,7 +102,9 @@ describe('refund (local fallback accounting)', () => {
       expect(evaluate(spec, state, at + 1000, 1).allowed, algorithm).toBe(false)
       state = refund(spec, state, at + 1000, 1, at)
       expect(evaluate(spec, state, at + 1000, 1).allowed, algorithm).toBe(true)
-      expect(evaluate(spec, evaluate(spec, state, at + 1000, 1).next, at + 1000, 1).allowed, algorithm).toBe(false)
+      expect(evaluate(spec, evaluate(spec, state, at + 1000, 1).next, at + 1000, 1).allowed, algorithm).toBe(
+        false,
+      )
     }
   })
 

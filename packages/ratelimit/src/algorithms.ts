@@ -182,7 +182,9 @@ function slidingWindow(
     remaining,
     resetMs: ceilMs(reset),
     retryAfterMs: ceilMs(retry),
-    nextMs: allowed ? ceilMs(slidingWait(limit, w, elapsed, reset, prev, used, remaining + 1)) : ceilMs(retry),
+    nextMs: allowed
+      ? ceilMs(slidingWait(limit, w, elapsed, reset, prev, used, remaining + 1))
+      : ceilMs(retry),
     next: [start, used, prev],
     ttlUs: reset + w,
   }
@@ -198,7 +200,8 @@ function slidingWait(
   cur: number,
   units: number,
 ): number {
-  if (cur + units <= limit && prev > 0) return Math.ceil((prev * (w - elapsed) - (limit - cur - units) * w) / prev)
+  if (cur + units <= limit && prev > 0)
+    return Math.ceil((prev * (w - elapsed) - (limit - cur - units) * w) / prev)
   if (units > limit) return reset
   return reset + Math.max(0, Math.ceil(w - ((limit - units) * w) / cur))
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createManualClock } from '../testing/clock.js'
-import { CircuitBreaker } from './circuit-breaker.js'
 import { circuitBreakerSchema } from '../upstream/schema.js'
+import { CircuitBreaker } from './circuit-breaker.js'
 
 function setup() {
   const clock = createManualClock(5_000_000)
@@ -128,13 +128,21 @@ describe('circuit breaker: consecutive failures (store guards)', () => {
     const probe = breaker.admit()
     breaker.record(probe, true)
     expect(breaker.state).toBe('closed')
-    expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->open', 'open->half-open', 'half-open->closed'])
+    expect(changes).toEqual([
+      'closed->open',
+      'open->half-open',
+      'half-open->open',
+      'open->half-open',
+      'half-open->closed',
+    ])
     breaker.record(breaker.admit(), false)
     breaker.record(breaker.admit(), false)
     expect(breaker.state).toBe('closed')
   })
 
   it('needs a trip condition', () => {
-    expect(() => new CircuitBreaker({ openDuration: 1000 }, () => 0)).toThrow(/failureRate or consecutiveFailures/)
+    expect(() => new CircuitBreaker({ openDuration: 1000 }, () => 0)).toThrow(
+      /failureRate or consecutiveFailures/,
+    )
   })
 })

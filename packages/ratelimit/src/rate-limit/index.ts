@@ -214,7 +214,8 @@ export const rateLimit = definePolicy({
       if (denied === undefined || decision.allowed) return
       for (let i = 0; i < call.checks.length; i++) {
         const o = decision.outcomes[i]!
-        if (!o.allowed && o.retryAfterMs > 1) denied.set(call.checks[i]!.key, call.sentAt + o.retryAfterMs - 1)
+        if (!o.allowed && o.retryAfterMs > 1)
+          denied.set(call.checks[i]!.key, call.sentAt + o.retryAfterMs - 1)
       }
     }
 

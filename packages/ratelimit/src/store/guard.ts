@@ -49,9 +49,9 @@ interface Pending {
  * asynchronous call that has not answered within `timeoutMs` becomes {@link STORE_FAILED}.
  *
  * Deadlines share one timer: every call has the same timeout, so they expire in call order and sit in a FIFO
- * list. When the timer fires, the expiry runs in the next `setImmediate`, after the event loop's poll phase:
- * an answer that is already in the socket buffer (the process was busy, not the store) settles its call first
- * and is not counted as a timeout.
+ * list. When the timer fires, the calls whose deadline has passed by then expire in the next `setImmediate`,
+ * after the event loop's poll phase: an answer that is already in the socket buffer (the process was busy, not
+ * the store) settles its call first and is not counted as a timeout.
  *
  * @example
  * ```ts
@@ -64,6 +64,7 @@ export class StoreGuard {
   #head: Pending | undefined
   #tail: Pending | undefined
   #timer: NodeJS.Timeout | undefined
+  #firedAt = 0
 
   constructor(options: StoreGuardOptions) {
     this.#options = options
@@ -147,14 +148,16 @@ export class StoreGuard {
   }
 
   readonly #fire = (): void => {
+    this.#firedAt = performance.now()
     setImmediate(this.#expire)
   }
 
+  /** Expires the calls whose deadline had passed when the timer fired: a poll phase ran since, so none of them has an unread answer. */
   readonly #expire = (): void => {
     this.#timer = undefined
-    const now = performance.now()
+    const firedAt = this.#firedAt
     let head = this.#head
-    while (head !== undefined && (head.settled || head.deadline <= now)) {
+    while (head !== undefined && (head.settled || head.deadline <= firedAt)) {
       if (!head.settled)
         this.#fail(head, new Error(`store call timed out after ${this.#options.timeoutMs} ms`))
       head = head.next

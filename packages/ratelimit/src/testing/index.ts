@@ -95,7 +95,13 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     expect(await admitted(store, one('tb', s), 3)).toBe(1)
     clock.advance(60_000)
     const full = await store.consume(one('tb', s))
-    expect(full.outcomes[0]).toEqual({ allowed: true, remaining: 4, resetMs: 100, retryAfterMs: 0, nextMs: 100 })
+    expect(full.outcomes[0]).toEqual({
+      allowed: true,
+      remaining: 4,
+      resetMs: 100,
+      retryAfterMs: 0,
+      nextMs: 100,
+    })
   },
   'GCRA admits the burst at once, then one request per emission interval': async ({ store, clock }) => {
     const s = spec('gcra', 10, 1000)
