@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ALGORITHMS, evaluate, type LimitSpec, type LimitState, refund } from './algorithms.js'
+import { ALGORITHMS, evaluate, type LimitSpec, type LimitState } from './algorithms.js'
 
 function run(spec: LimitSpec, times: number[]): number[] {
   let state: LimitState | undefined
@@ -90,30 +90,4 @@ describe('nextMs (the RateLimit t) and retryAfterMs mean what they say, for ever
       expect(checked.denied).toBeGreaterThan(50)
     })
   }
-})
-
-describe('refund (local fallback accounting)', () => {
-  const at = 1_700_000_000_000_000
-  it('gives back exactly what a charge took, while the charged window lasts', () => {
-    for (const algorithm of ALGORITHMS) {
-      const spec: LimitSpec = { algorithm, limit: 5, windowMs: 60_000, burst: 5 }
-      let state: LimitState | undefined
-      for (let i = 0; i < 5; i++) state = evaluate(spec, state, at, 1).next
-      expect(evaluate(spec, state, at + 1000, 1).allowed, algorithm).toBe(false)
-      state = refund(spec, state, at + 1000, 1, at)
-      expect(evaluate(spec, state, at + 1000, 1).allowed, algorithm).toBe(true)
-      expect(evaluate(spec, evaluate(spec, state, at + 1000, 1).next, at + 1000, 1).allowed, algorithm).toBe(
-        false,
-      )
-    }
-  })
-
-  it('does not give back a charge of a fixed window that is over', () => {
-    const spec: LimitSpec = { algorithm: 'fixed-window', limit: 5, windowMs: 1000, burst: 5 }
-    const start = at - (at % 1_000_000)
-    const old = evaluate(spec, undefined, start + 10, 1).next
-    const fresh = evaluate(spec, old, start + 1_000_010, 1).next
-    expect(refund(spec, fresh, start + 1_000_020, 1, start + 10)).toBeUndefined()
-    expect(refund(spec, undefined, start, 1, start)).toBeUndefined()
-  })
 })

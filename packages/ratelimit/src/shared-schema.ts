@@ -82,9 +82,9 @@ export const storeErrorFields = {
       "When the store fails, times out or its breaker is open: 'open' decides with a local limiter instead (each gateway process admits at most ceil(limit / fallback.instances) per window on its own; the bound is in the README), 'closed' answers 503.",
     ),
   timeout: duration()
-    .default(50)
+    .default(100)
     .describe(
-      'Per-call store timeout (asynchronous stores such as Redis); an answer later than this counts as a failure and the request is decided per onStoreError.',
+      'Per-call store timeout (asynchronous stores such as Redis); an answer later than this counts as a failure and the request is decided per onStoreError. An answer that arrived while the gateway itself was busy is not late.',
     ),
   breaker: z
     .object({

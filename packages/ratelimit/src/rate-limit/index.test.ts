@@ -346,40 +346,47 @@ describe('rate-limit policy', () => {
     await pipeline.close()
   })
 
-  it('a late answer settles the accounts: admitted by the store too -> the fallback charge is given back; denied -> the denial is remembered', async () => {
-    const answers: ((d: Decision) => void)[] = []
-    const store: RateLimitStore = {
-      kind: 'late',
-      consume: () => new Promise<Decision>((r) => answers.push(r)),
-    }
-    const allowed: Decision = {
-      allowed: true,
-      outcomes: [{ allowed: true, remaining: 3, resetMs: 60_000, retryAfterMs: 0, nextMs: 60_000 }],
-    }
-    const denied: Decision = {
-      allowed: false,
-      outcomes: [{ allowed: false, remaining: 0, resetMs: 50_000, retryAfterMs: 50_000, nextMs: 50_000 }],
-    }
-    for (const [late, expected] of [
-      [allowed, [200, 429]],
-      [denied, [429, 429]],
-    ] as const) {
-      answers.length = 0
+  describe('a store answer that comes after the timeout', () => {
+    const answer = (allowed: boolean): Decision => ({
+      allowed,
+      outcomes: [
+        allowed
+          ? { allowed, remaining: 3, resetMs: 60_000, retryAfterMs: 0, nextMs: 60_000 }
+          : { allowed, remaining: 0, resetMs: 50_000, retryAfterMs: 50_000, nextMs: 50_000 },
+      ],
+    })
+    /** limit 8 and the default 4 instances: the fallback admits 2 per window on this process. */
+    async function timedOut(late: Decision) {
+      const answers: ((d: Decision) => void)[] = []
+      const store: RateLimitStore = { kind: 'late', consume: () => new Promise((r) => answers.push(r)) }
       const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 10))
       const pipeline = await createTestPipeline(
-        [rateLimit({ limit: 4, window: '1m', store, timeout: 20, breaker: { failures: 1, cooldown: '1h' } })],
+        [rateLimit({ limit: 8, window: '1m', store, timeout: 20, breaker: { failures: 1, cooldown: '1h' } })],
         { clock },
       )
       expect((await pipeline.run()).status).toBe(200)
       answers[0]!(late)
       await new Promise((r) => setTimeout(r, 5))
-      const next = await pipeline.run()
-      const third = await pipeline.run()
-      expect([next.status, third.status]).toEqual(expected)
-      if (late === denied) expect(next.headers['retry-after']).toBe('50')
       expect(answers).toHaveLength(1)
-      await pipeline.close()
+      return pipeline
     }
+
+    it('admitted by the store too: the request stays charged on the fallback that decided it (counted in both, which errs low)', async () => {
+      const pipeline = await timedOut(answer(true))
+      expect((await pipeline.run()).status).toBe(200)
+      const denied = await pipeline.run()
+      expect(denied.status).toBe(429)
+      expect(denied.headers['retry-after']).toBe('50')
+      await pipeline.close()
+    })
+
+    it('denied by the store: the denial is remembered until its Retry-After, so the fallback admits no more for that key', async () => {
+      const pipeline = await timedOut(answer(false))
+      const denied = await pipeline.run()
+      expect(denied.status).toBe(429)
+      expect(denied.headers['retry-after']).toBe('50')
+      await pipeline.close()
+    })
   })
 
   it('remembers a key the store denied until its Retry-After: no store call for it meanwhile (exact: the store could only deny it)', async () => {

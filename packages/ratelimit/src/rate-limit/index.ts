@@ -42,14 +42,11 @@ interface Applied {
   readonly outcomes: LimitOutcome[]
 }
 
-/** One store call of one request: what a late answer needs to settle the accounts. */
+/** One store call of one request. */
 interface Call {
   readonly checks: Check[]
   /** Gateway clock when the call was sent: a denial learnt from its answer lasts from here. */
   readonly sentAt: number
-  /** The fallback checks charged locally when this call failed and the fallback admitted the request. */
-  local: LimitCheck[] | undefined
-  localAt: number
 }
 
 /** Joins one more structured-field list member onto a header another rate-limit entry may have set already. */
@@ -248,21 +245,17 @@ export const rateLimit = definePolicy({
         return { respond: { status, headers, body } as GwResponse }
       }
       const local: LimitCheck[] = call.checks.map((c) => ({ key: c.key, spec: c.rule.local, cost: c.cost }))
-      const at = clock.now()
       const decision = fallback.consume(local)
-      if (decision.allowed) {
-        call.local = local
-        call.localAt = at
-      }
       telemetry.count('ratelimit_fallback_decisions', 1, labels)
       return verdict(ex, call.checks, decision, true)
     }
 
-    /** A store answer that came after the timeout: the request was decided by the fallback (or got a 503). */
-    const late = (call: Call, decision: Decision): void => {
-      learn(call, decision)
-      if (decision.allowed && call.local !== undefined) fallback!.refund(call.local, call.localAt)
-    }
+    /**
+     * A store answer that came after the timeout. The request was decided by the fallback (or got a 503) and
+     * stays charged there; a charge the store made too is kept (it can only make later decisions stricter). A
+     * denial is remembered like any other.
+     */
+    const late = (call: Call, decision: Decision): void => learn(call, decision)
 
     const decide = (ex: Exchange, call: Call, decision: Decision | typeof STORE_FAILED) => {
       if (decision === STORE_FAILED) return onStoreFailed(ex, call)
@@ -285,7 +278,7 @@ export const rateLimit = definePolicy({
           const known = knownDenied(ex, checks)
           if (known !== undefined) return known
         }
-        const call: Call = { checks, sentAt: clock.now(), local: undefined, localAt: 0 }
+        const call: Call = { checks, sentAt: clock.now() }
         const decision = guard.run(consume, call, late)
         return decision instanceof Promise
           ? decision.then((d) => decide(ex, call, d))

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '@gw/core'
 import { LRUCache } from 'lru-cache'
-import { type Evaluation, evaluate, type LimitState, refund } from '../algorithms.js'
+import { type Evaluation, evaluate, type LimitState } from '../algorithms.js'
 import type { Acquisition, ConcurrencyStore, Decision, LimitCheck, RateLimitStore } from './types.js'
 
 /**
@@ -29,11 +29,6 @@ export interface MemoryStoreOptions {
  */
 export interface MemoryRateLimitStore extends RateLimitStore {
   consume(checks: readonly LimitCheck[]): Decision
-  /**
-   * Gives back the units an admitted `consume(checks)` took at `chargedAtMs` (store clock), where that charge
-   * still counts: the window it was made in is not over yet.
-   */
-  refund(checks: readonly LimitCheck[], chargedAtMs: number): void
   readonly size: number
 }
 
@@ -93,14 +88,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryRateL
         }
       }
       return { allowed, outcomes }
-    },
-    refund(checks: readonly LimitCheck[], chargedAtMs: number): void {
-      const now = clock.now() * 1000
-      for (let i = 0; i < checks.length; i++) {
-        const check = checks[i]!
-        const state = refund(check.spec, cache.get(check.key), now, check.cost, chargedAtMs * 1000)
-        if (state !== undefined) cache.set(check.key, state)
-      }
     },
     async close() {
       cache.clear()
