@@ -105,8 +105,8 @@ try {
         const before = await rig.fallbackDecisions()
         const result = await condition.run(rig, algorithm, client)
         const fallback = (await rig.fallbackDecisions()) - before
-        ;(row.admitted[algorithm] ??= []).push(result.admitted)
-        ;(row.fallback[algorithm] ??= []).push(fallback)
+        row.admitted[algorithm]!.push(result.admitted)
+        row.fallback[algorithm]!.push(fallback)
         process.stderr.write(
           `${condition.name} | ${algorithm} | rep ${rep + 1}: admitted ${result.admitted}, other ${result.other}, fallback ${fallback}\n`,
         )
