@@ -93,8 +93,8 @@ try {
   for (const condition of selected) {
     const row = {
       condition,
-      admitted: {} as Record<string, number[]>,
-      fallback: {} as Record<string, number[]>,
+      admitted: Object.fromEntries(ALGORITHMS.map((a) => [a, [] as number[]])),
+      fallback: Object.fromEntries(ALGORITHMS.map((a) => [a, [] as number[]])),
     }
     rows.push(row)
     for (let rep = 0; rep < reps; rep++) {
