@@ -1,5 +1,5 @@
 // A loopback TCP proxy in its own process, in front of a Redis: every chunk Redis sends back is delayed by the
-// current delay (requests pass at once, order is kept). Usage: node delay-proxy.mjs <targetPort> [delayMs].
+// current delay (requests pass at once, order is kept, also when the delay changes). Usage: node delay-proxy.mjs <targetPort> [delayMs].
 // Prints {"port":N} once listening; a line `delay <ms>` on stdin changes the delay; exits when stdin closes.
 import { connect, createServer } from 'node:net'
 import { createInterface } from 'node:readline'
@@ -11,15 +11,19 @@ const sockets = new Set()
 const server = createServer((client) => {
   const upstream = connect(target, '127.0.0.1')
   sockets.add(client).add(upstream)
+  // Chunks leave in the order they came: when the delay drops, later chunks wait for the earlier ones.
+  let last = 0
   client.on('data', (chunk) => upstream.write(chunk))
   upstream.on('data', (chunk) => {
-    if (delay <= 0) client.write(chunk)
-    else setTimeout(() => client.writable && client.write(chunk), delay)
+    const now = performance.now()
+    last = Math.max(now + delay, last)
+    if (last <= now) client.write(chunk)
+    else setTimeout(() => client.writable && client.write(chunk), last - now)
   })
   const close = () => {
     sockets.delete(client)
     sockets.delete(upstream)
-    setTimeout(() => client.destroy(), delay)
+    setTimeout(() => client.destroy(), Math.max(0, last - performance.now()))
     upstream.destroy()
   }
   upstream.on('close', close)

@@ -134,15 +134,18 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
         args[a++] = cost
       }
       args.length = a
-      return consume(...args).then(toDecision)
+      return consume(...args).then((reply) => toDecision(reply, n))
     },
   }
 }
 
-function toDecision(reply: unknown): Decision {
+/** Reads the script's reply; anything else (a reply meant for another command) is an error, never a decision. */
+function toDecision(reply: unknown, limits: number): Decision {
+  if (!Array.isArray(reply) || reply.length !== 1 + limits * 5 || !reply.every(Number.isInteger))
+    throw new TypeError(`unexpected reply to the rate-limit script: ${String(reply).slice(0, 80)}`)
   const values = reply as number[]
   const outcomes: LimitOutcome[] = []
-  for (let i = 1; i + 4 < values.length; i += 5) {
+  for (let i = 1; i < values.length; i += 5) {
     outcomes.push({
       allowed: values[i] === 1,
       remaining: values[i + 1]!,
@@ -177,6 +180,8 @@ export function createRedisConcurrencyStore(
     acquire(key: string, max: number, leaseMs: number): Promise<Acquisition> {
       const lease = prefix + (sequence++).toString(36)
       return acquire(1, key, clock === undefined ? -1 : clock.now(), max, leaseMs, lease).then((reply) => {
+        if (!Array.isArray(reply) || reply.length !== 2 || !reply.every(Number.isInteger))
+          throw new TypeError(`unexpected reply to the concurrency script: ${String(reply).slice(0, 80)}`)
         const [ok, remaining] = reply as [number, number]
         return ok === 1
           ? { acquired: true, remaining, lease }

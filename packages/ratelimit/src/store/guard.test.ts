@@ -55,6 +55,26 @@ describe('store guard', () => {
     guard.close()
   })
 
+  it('a late handler that throws is counted as an error, never an unhandled rejection', async () => {
+    const { guard, errors } = guardWith(10)
+    const answer = deferred<string>()
+    const result = guard.run(
+      () => answer.promise,
+      0,
+      () => {
+        throw new TypeError('bad late answer')
+      },
+    )
+    expect(await result).toBe(STORE_FAILED)
+    answer.resolve('garbage')
+    await new Promise((r) => setTimeout(r, 5))
+    expect(errors.map(String)).toEqual([
+      'Error: store call timed out after 10 ms',
+      'TypeError: bad late answer',
+    ])
+    guard.close()
+  })
+
   it('an answer within the timeout is returned, never handed to the late handler', async () => {
     const { guard } = guardWith(200)
     const late: string[] = []

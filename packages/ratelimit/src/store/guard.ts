@@ -125,7 +125,11 @@ export class StoreGuard {
 
   #answer(pending: Pending, value: unknown): void {
     if (pending.settled) {
-      pending.late?.(pending.arg, value)
+      try {
+        pending.late?.(pending.arg, value)
+      } catch (error) {
+        this.#options.onError(error)
+      }
       return
     }
     pending.settled = true
