@@ -17,7 +17,8 @@ export function parseQuery(query: string, separator = '&'): [string, string][] {
   return out
 }
 
-const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+const isHexCode = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 
 function decodeArg(s: string): string {
   if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s
@@ -25,7 +26,12 @@ function decodeArg(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c === 43) out += ' '
-    else if (c === 37 && i + 2 < s.length && isHexCode(s.charCodeAt(i + 1)) && isHexCode(s.charCodeAt(i + 2))) {
+    else if (
+      c === 37 &&
+      i + 2 < s.length &&
+      isHexCode(s.charCodeAt(i + 1)) &&
+      isHexCode(s.charCodeAt(i + 2))
+    ) {
       out += String.fromCharCode(Number.parseInt(s.slice(i + 1, i + 3), 16))
       i += 2
     } else out += s[i]
@@ -45,4 +51,3 @@ export function parseCookies(header: string): [string, string][] {
   }
   return out
 }
-

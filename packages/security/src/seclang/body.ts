@@ -2,7 +2,10 @@ import { parseQuery } from './args.js'
 
 /** What a body processor extracted. */
 export interface BodyResult {
-  /** Whether `REQUEST_BODY` is populated (URLENCODED, or forced by `ctl:forceRequestBodyVariable`). */
+  /**
+   * Whether `REQUEST_BODY` is populated: for URL-encoded, JSON and unprocessed bodies; for XML and multipart
+   * only with `ctl:forceRequestBodyVariable=On` (ModSecurity's behaviour, which CRS's tests expect).
+   */
   rawBody: boolean
   /** Parse error (sets `REQBODY_ERROR`). */
   error: string | undefined
@@ -24,7 +27,7 @@ export interface BodyHost {
   macroValue(collection: string, key: string | undefined): string
 }
 
-function emptyResult(rawBody: boolean): BodyResult {
+function emptyResult(rawBody = true): BodyResult {
   return {
     rawBody,
     error: undefined,
@@ -49,15 +52,14 @@ function emptyResult(rawBody: boolean): BodyResult {
  */
 export function processRequestBody(host: BodyHost, body: string, truncated: boolean): BodyResult {
   const processor = host.requestBodyProcessor
-  const force = host.forceRequestBodyVariable
   switch (processor) {
     case 'URLENCODED': {
-      const r = emptyResult(true)
+      const r = emptyResult()
       r.args = parseQuery(body, host.rules.argumentSeparator)
       return r
     }
     case 'JSON': {
-      const r = emptyResult(force)
+      const r = emptyResult()
       if (body.trim() === '') return r
       try {
         r.args = flattenJson(body)
@@ -68,7 +70,7 @@ export function processRequestBody(host: BodyHost, body: string, truncated: bool
       return r
     }
     case 'XML': {
-      const r = emptyResult(force)
+      const r = emptyResult(host.forceRequestBodyVariable)
       const parsed = parseXml(body)
       if (typeof parsed === 'string') {
         if (!truncated) r.error = `XML parsing error: ${parsed}`
@@ -76,9 +78,14 @@ export function processRequestBody(host: BodyHost, body: string, truncated: bool
       return r
     }
     case 'MULTIPART':
-      return parseMultipart(body, host.macroValue('REQUEST_HEADERS', 'Content-Type'), force, truncated)
+      return parseMultipart(
+        body,
+        host.macroValue('REQUEST_HEADERS', 'Content-Type'),
+        truncated,
+        host.forceRequestBodyVariable,
+      )
     default:
-      return emptyResult(true)
+      return emptyResult()
   }
 }
 
@@ -118,7 +125,8 @@ const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot:
 function decodeXmlText(s: string): string {
   if (s.indexOf('&') === -1) return s
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);/g, (m, ref: string) => {
-    if (ref.startsWith('#x')) return toBytes(String.fromCodePoint(Number.parseInt(ref.slice(2), 16) % 0x110000))
+    if (ref.startsWith('#x'))
+      return toBytes(String.fromCodePoint(Number.parseInt(ref.slice(2), 16) % 0x110000))
     if (ref.startsWith('#')) return toBytes(String.fromCodePoint(Number(ref.slice(1)) % 0x110000))
     return XML_ENTITIES[ref] ?? m
   })
@@ -189,7 +197,8 @@ export function parseXml(body: string): { texts: string[]; attrs: string[] } | s
     const nameStart = j
     while (j < n && !/[\s/>]/.test(body[j]!)) j++
     const name = body.slice(nameStart, j)
-    if (name === '' || !/^[A-Za-z_:\x80-\xff][\w.:\-\x80-\xff]*$/.test(name)) return `bad element name at ${i}`
+    if (name === '' || !/^[A-Za-z_:\x80-\xff][\w.:\-\x80-\xff]*$/.test(name))
+      return `bad element name at ${i}`
     if (close) {
       while (j < n && /\s/.test(body[j]!)) j++
       if (body[j] !== '>') return `bad end tag at ${i}`
@@ -260,7 +269,12 @@ interface Disposition {
 }
 
 function parseDisposition(value: string): Disposition | undefined {
-  const d: Disposition = { name: undefined, filename: undefined, invalidQuoting: false, missingSemicolon: false }
+  const d: Disposition = {
+    name: undefined,
+    filename: undefined,
+    invalidQuoting: false,
+    missingSemicolon: false,
+  }
   const m = /^\s*form-data\s*(;?)/i.exec(value)
   if (!m) return undefined
   let rest = value.slice(m[0].length)
@@ -307,12 +321,17 @@ function parseDisposition(value: string): Disposition | undefined {
  *
  * @example
  * ```ts
- * parseMultipart('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n', 'multipart/form-data; boundary=b', false, false).args
+ * parseMultipart('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n', 'multipart/form-data; boundary=b', false).args
  * // [['a', '1']]
  * ```
  */
-export function parseMultipart(body: string, contentType: string, force: boolean, truncated: boolean): BodyResult {
-  const r = emptyResult(force)
+export function parseMultipart(
+  body: string,
+  contentType: string,
+  truncated: boolean,
+  rawBody = false,
+): BodyResult {
+  const r = emptyResult(rawBody)
   const flags = r.flags
   const fail = (msg: string): BodyResult => {
     r.error = `Multipart parsing error: ${msg}`

@@ -55,7 +55,8 @@ export function compileMacro(text: string): Macro {
     constant: false,
     expand(host) {
       let out = ''
-      for (const part of parts) out += typeof part === 'string' ? part : host.macroValue(part.collection, part.key)
+      for (const part of parts)
+        out += typeof part === 'string' ? part : host.macroValue(part.collection, part.key)
       return out
     },
   }

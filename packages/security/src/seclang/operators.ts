@@ -1,4 +1,4 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net'
+import { isIPv4, isIPv6 } from 'node:net'
 import { compileMacro, type Macro, type MacroHost } from './macro.js'
 import { compilePcre, PcreError } from './pcre.js'
 import { PhraseMatcher } from './phrase-matcher.js'
@@ -21,6 +21,8 @@ export interface Operator {
   readonly negated: boolean
   /** The argument as written (for logs). */
   readonly param: string
+  /** True when the result depends on the transaction (macros in the argument), not only on the input. */
+  readonly dynamic: boolean
   /** Whether `test` fills `host.captures` when capture is on. */
   test(host: OperatorHost, input: string, capture: boolean): boolean
 }
@@ -44,7 +46,10 @@ export function toInt(s: string): number {
   return Number.isFinite(n) ? n : 0
 }
 
-type Factory = (param: string, ctx: OperatorCompileContext) => Omit<Operator, 'name' | 'negated' | 'param'>
+type Factory = (
+  param: string,
+  ctx: OperatorCompileContext,
+) => Omit<Operator, 'name' | 'negated' | 'param' | 'dynamic'>
 
 const NUMERIC: Record<string, (a: number, b: number) => boolean> = {
   eq: (a, b) => a === b,
@@ -80,7 +85,7 @@ function setCaptures(host: OperatorHost, groups: ArrayLike<string | undefined>):
   for (let i = 0; i < n; i++) captures.push(groups[i] ?? '')
 }
 
-function phraseOp(matcher: PhraseMatcher): Omit<Operator, 'name' | 'negated' | 'param'> {
+function phraseOp(matcher: PhraseMatcher): Omit<Operator, 'name' | 'negated' | 'param' | 'dynamic'> {
   return {
     test(host, input, capture) {
       const hit = matcher.find(input)
@@ -173,17 +178,75 @@ export function invalidUrlEncoding(input: string): boolean {
   return false
 }
 
-function ipList(param: string): BlockList {
-  const list = new BlockList()
+/** Parses an IPv4 or IPv6 address to 16 bytes (IPv4 as IPv4-mapped IPv6), or undefined. */
+export function ipBytes(address: string): Uint8Array | undefined {
+  if (isIPv4(address)) {
+    const out = new Uint8Array(16)
+    out[10] = 0xff
+    out[11] = 0xff
+    const parts = address.split('.')
+    for (let i = 0; i < 4; i++) out[12 + i] = Number(parts[i])
+    return out
+  }
+  if (!isIPv6(address)) return undefined
+  let text = address
+  const zone = text.indexOf('%')
+  if (zone !== -1) text = text.slice(0, zone)
+  let tail: number[] = []
+  const lastColon = text.lastIndexOf(':')
+  if (text.includes('.')) {
+    const v4 = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number)
+    tail = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!]
+    text = `${text.slice(0, lastColon + 1)}0:0`
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined]
+  const a = head === '' ? [] : head.split(':')
+  const b = rest === undefined || rest === '' ? [] : rest.split(':')
+  const groups = [...a, ...new Array(8 - a.length - b.length).fill('0'), ...b].map((g) =>
+    Number.parseInt(g, 16),
+  )
+  if (tail.length > 0) {
+    groups[6] = tail[0]!
+    groups[7] = tail[1]!
+  }
+  const out = new Uint8Array(16)
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = groups[i]! >> 8
+    out[2 * i + 1] = groups[i]! & 0xff
+  }
+  return out
+}
+
+interface Cidr {
+  bytes: Uint8Array
+  bits: number
+}
+
+function ipList(param: string): Cidr[] {
+  const list: Cidr[] = []
   for (const raw of param.split(/[,\s]+/)) {
     if (raw === '') continue
     const [addr, bits] = raw.split('/') as [string, string | undefined]
-    const type = isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : undefined
-    if (!type) throw new OperatorError(`bad address "${raw}"`)
-    if (bits === undefined) list.addAddress(addr, type)
-    else list.addSubnet(addr, Number(bits), type)
+    const bytes = ipBytes(addr)
+    if (!bytes) throw new OperatorError(`bad address "${raw}"`)
+    const max = isIPv4(addr) ? 32 : 128
+    const n = bits === undefined ? max : Number(bits)
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new OperatorError(`bad prefix length in "${raw}"`)
+    list.push({ bytes, bits: max === 32 ? n + 96 : n })
   }
   return list
+}
+
+function inCidr(ip: Uint8Array, c: Cidr): boolean {
+  let bits = c.bits
+  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff
+    if ((ip[i]! & mask) !== (c.bytes[i]! & mask)) return false
+  }
+  return true
 }
 
 const FACTORIES: Record<string, Factory> = {
@@ -212,7 +275,8 @@ const FACTORIES: Record<string, Factory> = {
   },
   pmfromfile(param, ctx) {
     const phrases: string[] = []
-    for (const name of param.split(/\s+/)) if (name !== '') phrases.push(...dataFilePhrases(ctx.readFile(name)))
+    for (const name of param.split(/\s+/))
+      if (name !== '') phrases.push(...dataFilePhrases(ctx.readFile(name)))
     return phraseOp(new PhraseMatcher(phrases))
   },
   streq: stringOp((input, param) => input === param),
@@ -248,8 +312,8 @@ const FACTORIES: Record<string, Factory> = {
     const list = ipList(param)
     return {
       test(_h, input) {
-        const type = isIPv4(input) ? 'ipv4' : isIPv6(input) ? 'ipv6' : undefined
-        return type !== undefined && list.check(input, type)
+        const ip = ipBytes(input)
+        return ip !== undefined && list.some((c) => inCidr(ip, c))
       },
     }
   },
@@ -298,7 +362,8 @@ export function compileOperator(expr: string, ctx: OperatorCompileContext): Oper
   const factory = FACTORIES[name]
   if (!factory) throw new OperatorError(`unsupported operator @${name}`)
   const compiled = factory(param, ctx)
-  return { name, negated, param, test: compiled.test }
+  const dynamic = name !== 'rx' && name !== 'pm' && name !== 'pmfromfile' && param.includes('%{')
+  return { name, negated, param, dynamic, test: compiled.test }
 }
 
 /** Names of the supported operators (lower case). */

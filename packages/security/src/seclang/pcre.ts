@@ -209,7 +209,9 @@ function caseChar(c: string): string {
 
 function hex2(code: number): string {
   if (code > 0xffff) throw new PcreError(`code point ${code.toString(16)} is out of range`)
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
 }
 
 /** Translates the escape at `p[i]` (a backslash); returns the JS text and the number of chars consumed. */

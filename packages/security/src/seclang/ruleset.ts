@@ -1,10 +1,5 @@
 import { compileMacro, type Macro } from './macro.js'
-import {
-  compileOperator,
-  type InjectionDetectors,
-  type Operator,
-  OperatorError,
-} from './operators.js'
+import { compileOperator, type InjectionDetectors, type Operator, OperatorError } from './operators.js'
 import { type Directive, parseActionList, parseDirectives, type RawAction, SecLangError } from './parser.js'
 import { PcreError } from './pcre.js'
 import { TRANSFORMATIONS, type Transformation } from './transformations.js'
@@ -81,6 +76,48 @@ export interface Rule {
   chain: Rule | undefined
   /** True for a rule without operator (SecAction). */
   readonly isAction: boolean
+  /** Position of this rule (or chain link) in the result cache's bit sets. */
+  slot: number
+  /** Whether a no-match on a value may be remembered (the outcome depends only on the value). */
+  cacheable: boolean
+}
+
+/**
+ * Remembers, per inspected value, which rules are known not to match it, so values that repeat across requests
+ * (user agents, Accept headers, common arguments) are not evaluated again. Only no-match outcomes of rules
+ * whose result depends on the value alone (no macro in the operator argument) are kept; bounded in entries and
+ * value length, oldest first out.
+ */
+export class ResultCache {
+  readonly #map = new Map<string, Uint32Array>()
+  readonly #words: number
+
+  constructor(
+    slots: number,
+    readonly maxEntries = 4096,
+    readonly maxValueLength = 1024,
+  ) {
+    this.#words = Math.ceil(slots / 32)
+  }
+
+  /** The bit set of a value (created empty on first sight), or undefined for values too long to keep. */
+  bits(value: string): Uint32Array | undefined {
+    if (value.length > this.maxValueLength || this.maxEntries === 0) return undefined
+    let bits = this.#map.get(value)
+    if (bits !== undefined) return bits
+    if (this.#map.size >= this.maxEntries) this.#map.delete(this.#map.keys().next().value as string)
+    bits = new Uint32Array(this.#words)
+    this.#map.set(value, bits)
+    return bits
+  }
+
+  get size(): number {
+    return this.#map.size
+  }
+
+  clear(): void {
+    this.#map.clear()
+  }
 }
 
 /** The compiled rule set: rules per phase, engine settings. Built once; shared by every transaction. */
@@ -102,6 +139,8 @@ export interface RuleSet {
   readonly componentSignatures: readonly string[]
   /** Rules by id (top-level). */
   readonly byId: ReadonlyMap<number, Rule>
+  /** Known no-match outcomes per value, shared by every transaction of this rule set. */
+  readonly results: ResultCache
 }
 
 /** A rule file (or inline text) to compile. */
@@ -184,7 +223,13 @@ const NO_EFFECT_ACTIONS = new Set([
   'xmlns',
 ])
 
-const NO_EFFECT_CTLS = new Set(['auditengine', 'auditlogparts', 'debugloglevel', 'hashengine', 'hashenforcement'])
+const NO_EFFECT_CTLS = new Set([
+  'auditengine',
+  'auditlogparts',
+  'debugloglevel',
+  'hashengine',
+  'hashenforcement',
+])
 
 /**
  * Compiles SecLang sources (in order) into a {@link RuleSet}. Every regular expression, phrase list, macro and
@@ -207,6 +252,7 @@ export function compileRuleSet(sources: readonly RuleSource[], options: CompileO
 
 class Compiler {
   readonly rules: Rule[] = []
+  readonly ids = new Set<number>()
   readonly markers: { name: string; position: number }[] = []
   readonly defaults = new Map<number, PhaseDefaults>()
   readonly transformKeys = new Map<string, number>()
@@ -299,7 +345,13 @@ class Compiler {
         this.responseBodyLimitAction = limitAction(one())
         return
       case 'secresponsebodymimetype':
-        this.responseBodyMimeTypes.push(...args.join(' ').split(/\s+/).filter(Boolean).map((m) => m.toLowerCase()))
+        this.responseBodyMimeTypes.push(
+          ...args
+            .join(' ')
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((m) => m.toLowerCase()),
+        )
         return
       case 'secresponsebodymimetypesclear':
         this.responseBodyMimeTypes = []
@@ -352,9 +404,7 @@ class Compiler {
   }
 
   include(d: Directive, pattern: string): void {
-    const files = /[*?[]/.test(pattern)
-      ? (this.options.glob?.(pattern, d.file) ?? [])
-      : [pattern]
+    const files = /[*?[]/.test(pattern) ? (this.options.glob?.(pattern, d.file) ?? []) : [pattern]
     if (files.length === 0) throw new Error(`Include ${pattern} matched no file`)
     for (const file of files) this.addSource({ name: file, text: this.options.readFile(file, d.file) })
   }
@@ -373,6 +423,7 @@ class Compiler {
   removeRules(select: (r: Rule) => boolean): void {
     for (let i = this.rules.length - 1; i >= 0; i--) {
       if (!select(this.rules[i]!)) continue
+      this.ids.delete(this.rules[i]!.id)
       this.rules.splice(i, 1)
       for (const m of this.markers) if (m.position > i) m.position--
     }
@@ -392,7 +443,8 @@ class Compiler {
     for (const a of actions) {
       const n = a.name.toLowerCase()
       if (n === 'phase') continue
-      if (n === 'pass' || n === 'deny' || n === 'drop' || n === 'allow' || n === 'redirect') defaults.disruptive = n
+      if (n === 'pass' || n === 'deny' || n === 'drop' || n === 'allow' || n === 'redirect')
+        defaults.disruptive = n
       else if (n === 'block') throw new Error('SecDefaultAction cannot use block')
       else if (n === 'status') defaults.status = positiveInt(a.value ?? '')
       else if (n === 'log') defaults.log = true
@@ -512,7 +564,12 @@ class Compiler {
           const eq = value.indexOf('=')
           if (eq === -1) throw new Error('initcol needs collection=key')
           const collection = value.slice(0, eq).trim().toUpperCase()
-          if (collection !== 'IP' && collection !== 'GLOBAL' && collection !== 'SESSION' && collection !== 'USER')
+          if (
+            collection !== 'IP' &&
+            collection !== 'GLOBAL' &&
+            collection !== 'SESSION' &&
+            collection !== 'USER'
+          )
             throw new Error(`initcol:${collection} is not supported`)
           actions.push({ kind: 'initcol', collection, key: compileMacro(value.slice(eq + 1)) })
           break
@@ -542,7 +599,9 @@ class Compiler {
       this.transformKeys.set(transformId, transformKey)
     }
     let resolved: Disruptive | undefined
-    if (!isChild) resolved = disruptive === 'block' || disruptive === undefined ? (defaults?.disruptive ?? 'pass') : disruptive
+    if (!isChild)
+      resolved =
+        disruptive === 'block' || disruptive === undefined ? (defaults?.disruptive ?? 'pass') : disruptive
     const { targets, exclusions } =
       variables === undefined ? { targets: [], exclusions: [] } : parseVariables(variables)
     const op =
@@ -575,10 +634,13 @@ class Compiler {
       skipTo: -1,
       chain: undefined,
       isAction: variables === undefined,
+      slot: -1,
+      cacheable: variables !== undefined && !op.dynamic && op.name !== 'unconditionalmatch',
     }
     if (isChild) this.chainTail!.chain = rule
     else {
-      if (this.rules.some((r) => r.id === id)) throw new Error(`duplicate rule id ${id}`)
+      if (this.ids.has(id)) throw new Error(`duplicate rule id ${id}`)
+      this.ids.add(id)
       this.rules.push(rule)
       this.chainParent = chain ? rule : undefined
     }
@@ -628,7 +690,11 @@ class Compiler {
       case 'ruleremovetargetbyid':
       case 'ruleremovetargetbytag':
       case 'ruleremovetargetbymsg': {
-        const action = { kind: 'ctl' as const, ctl: { kind: 'none' } as Ctl, pending: { option: key, value: arg, file: d.file, line: d.line } }
+        const action = {
+          kind: 'ctl' as const,
+          ctl: { kind: 'none' } as Ctl,
+          pending: { option: key, value: arg, file: d.file, line: d.line },
+        }
         if (key.startsWith('ruleremovetarget')) {
           const semi = arg.indexOf(';')
           if (semi === -1) throw new Error(`ctl:${option} needs SELECTOR;TARGET`)
@@ -646,10 +712,19 @@ class Compiler {
   }
 
   finish(): RuleSet {
-    if (this.chainParent) throw new SecLangError('the last rule ends with "chain" but no rule follows', this.lastChainDirective!.file, this.lastChainDirective!.line)
+    if (this.chainParent)
+      throw new SecLangError(
+        'the last rule ends with "chain" but no rule follows',
+        this.lastChainDirective!.file,
+        this.lastChainDirective!.line,
+      )
     const rules = this.rules
+    let slots = 0
     rules.forEach((r, i) => {
-      for (let link: Rule | undefined = r; link; link = link.chain) link.index = i
+      for (let link: Rule | undefined = r; link; link = link.chain) {
+        link.index = i
+        link.slot = slots++
+      }
     })
     for (const { action, pending } of this.pendingCtls) {
       try {
@@ -697,6 +772,7 @@ class Compiler {
       argumentSeparator: this.argumentSeparator,
       componentSignatures: this.signatures,
       byId,
+      results: new ResultCache(slots),
     }
   }
 

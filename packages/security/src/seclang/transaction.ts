@@ -1,5 +1,5 @@
-import { type BodyResult, processRequestBody } from './body.js'
 import { parseCookies, parseQuery } from './args.js'
+import { type BodyResult, processRequestBody } from './body.js'
 import { toInt } from './operators.js'
 import type { Action, Ctl, EngineMode, Rule, RuleSet, SetVar } from './ruleset.js'
 import { type Entry, type Exclusion, entry, entryName, SCALARS, selects, type Target } from './variables.js'
@@ -253,7 +253,7 @@ export class Transaction {
         i++
         continue
       }
-      this.matchedVars.length = 0
+      if (this.matchedVars.length > 0) this.matchedVars.length = 0
       this.#currentRule = rule
       if (!this.#evaluate(rule)) {
         i++
@@ -278,7 +278,8 @@ export class Transaction {
   #log(rule: Rule): void {
     let data = rule.logdata?.expand(this) ?? ''
     if (data.length > 512) data = data.slice(0, 512)
-    if (rule.severity !== undefined && rule.severity < this.#highestSeverity) this.#highestSeverity = rule.severity
+    if (rule.severity !== undefined && rule.severity < this.#highestSeverity)
+      this.#highestSeverity = rule.severity
     this.matched.push({
       id: rule.id,
       phase: rule.phase,
@@ -371,9 +372,21 @@ export class Transaction {
     }
     const list = this.#collection(name)
     const sel = target.selector
+    const cacheable = rule.cacheable
+    const word = rule.slot >>> 5
+    const bit = 1 << (rule.slot & 31)
+    const results = this.rules.results
     for (let i = 0; i < list.length; i++) {
       const e = list[i]!
       if (sel !== undefined && !selects(sel, e)) continue
+      if (cacheable) {
+        let known = e.known
+        if (known === undefined) {
+          known = results.bits(e.value) ?? null
+          e.known = known
+        }
+        if (known !== null && (known[word]! & bit) !== 0) continue
+      }
       if (this.#check(rule, e, false)) matched = true
     }
     return matched
@@ -404,6 +417,7 @@ export class Transaction {
   }
 
   #excluded(rule: Rule, e: Entry): boolean {
+    if (rule.exclusions.length === 0 && this.#removedTargets === undefined) return false
     const ex = rule.exclusions
     for (let i = 0; i < ex.length; i++) {
       const x = ex[i]!
@@ -420,6 +434,16 @@ export class Transaction {
   /** Transforms one value, runs the operator, and on a match records it and runs the rule's actions. */
   #check(rule: Rule, e: Entry, isCount: boolean): boolean {
     if (!isCount && this.#excluded(rule, e)) return false
+    let known: Uint32Array | null | undefined
+    const slot = rule.slot
+    if (rule.cacheable) {
+      known = e.known
+      if (known === undefined) {
+        known = this.rules.results.bits(e.value) ?? null
+        e.known = known
+      }
+      if (known !== null && (known[slot >>> 5]! & (1 << (slot & 31))) !== 0) return false
+    }
     const op = rule.operator
     const negated = op.negated
     const capture = rule.capture && !negated
@@ -443,7 +467,10 @@ export class Transaction {
       value = this.#transform(rule, e)
       hit = op.test(this, value, capture) !== negated
     }
-    if (!hit) return false
+    if (!hit) {
+      if (known) known[slot >>> 5]! |= 1 << (slot & 31)
+      return false
+    }
     if (capture) {
       const caps = this.captures
       for (let i = 0; i < 10; i++) {
@@ -576,7 +603,10 @@ function populateRequest(tx: Transaction, req: RequestInfo): void {
   tx.setScalar('REQUEST_METHOD', req.method)
   tx.setScalar('REQUEST_PROTOCOL', req.protocol)
   tx.setScalar('REQUEST_URI_RAW', uri)
-  tx.setScalar('REQUEST_URI', schemeEnd !== -1 && !uri.startsWith('/') ? path + (q === -1 ? '' : uri.slice(q)) : uri)
+  tx.setScalar(
+    'REQUEST_URI',
+    schemeEnd !== -1 && !uri.startsWith('/') ? path + (q === -1 ? '' : uri.slice(q)) : uri,
+  )
   tx.setScalar('REQUEST_LINE', `${req.method} ${uri} ${req.protocol}`)
   tx.setScalar('REQUEST_FILENAME', path)
   const slash = path.lastIndexOf('/')
@@ -613,7 +643,8 @@ function populateRequest(tx: Transaction, req: RequestInfo): void {
   for (const [name, value] of req.headers) {
     headers.push(entry('REQUEST_HEADERS', name, value))
     const lower = name.toLowerCase()
-    if (lower === 'cookie') for (const [k, v] of parseCookies(value)) cookies.push(entry('REQUEST_COOKIES', k, v))
+    if (lower === 'cookie')
+      for (const [k, v] of parseCookies(value)) cookies.push(entry('REQUEST_COOKIES', k, v))
     else if (lower === 'content-type' && contentType === undefined) contentType = value
     else if (lower === 'host' && host === undefined) host = value
   }
@@ -652,18 +683,36 @@ function applyBodyResult(tx: Transaction, r: BodyResult, body: string): void {
     tx.setScalar('ARGS_COMBINED_SIZE', String(size))
   }
   if (r.files.length > 0) {
-    tx.setCollection('FILES', r.files.map((f) => entry('FILES', f.name, f.filename)))
-    tx.setCollection('FILES_SIZES', r.files.map((f) => entry('FILES_SIZES', f.name, String(f.size))))
-    tx.setCollection('FILES_TMP_CONTENT', r.files.map((f) => entry('FILES_TMP_CONTENT', f.name, f.content)))
+    tx.setCollection(
+      'FILES',
+      r.files.map((f) => entry('FILES', f.name, f.filename)),
+    )
+    tx.setCollection(
+      'FILES_SIZES',
+      r.files.map((f) => entry('FILES_SIZES', f.name, String(f.size))),
+    )
+    tx.setCollection(
+      'FILES_TMP_CONTENT',
+      r.files.map((f) => entry('FILES_TMP_CONTENT', f.name, f.content)),
+    )
     tx.setScalar('FILES_COMBINED_SIZE', String(r.files.reduce((a, f) => a + f.size, 0)))
   }
   if (r.partHeaders.length > 0)
-    tx.setCollection('MULTIPART_PART_HEADERS', r.partHeaders.map(([k, v]) => entry('MULTIPART_PART_HEADERS', k, v)))
+    tx.setCollection(
+      'MULTIPART_PART_HEADERS',
+      r.partHeaders.map(([k, v]) => entry('MULTIPART_PART_HEADERS', k, v)),
+    )
   if (r.partNames.length > 0) {
-    tx.setCollection('MULTIPART_NAME', r.partNames.map(([k, v]) => entry('MULTIPART_NAME', k, v)))
+    tx.setCollection(
+      'MULTIPART_NAME',
+      r.partNames.map(([k, v]) => entry('MULTIPART_NAME', k, v)),
+    )
   }
   if (r.partFilenames.length > 0) {
-    tx.setCollection('MULTIPART_FILENAME', r.partFilenames.map(([k, v]) => entry('MULTIPART_FILENAME', k, v)))
+    tx.setCollection(
+      'MULTIPART_FILENAME',
+      r.partFilenames.map(([k, v]) => entry('MULTIPART_FILENAME', k, v)),
+    )
   }
   if (r.xml) {
     tx.xmlTexts = r.xml.texts.map((t) => entry('XML', '/*', t))

@@ -10,7 +10,7 @@ export type Transformation = (input: string) => string
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 const hexVal = (c: number): number => (c <= 57 ? c - 48 : (c | 0x20) - 87)
 const hexByte = (s: string, i: number): number => (hexVal(s.charCodeAt(i)) << 4) | hexVal(s.charCodeAt(i + 1))
-const NON_ASCII = /[^\x00-\x7f]/
+const NON_ASCII = /[\u0080-\uffff]/
 const UPPER = /[A-Z]/
 
 /** ASCII-only lower-casing (bytes >= 0x80 are left alone, as C's tolower does). */
@@ -103,7 +103,9 @@ export function htmlEntityDecode(s: string): string {
       const start = j
       while (j < n && (hex ? isHex(s.charCodeAt(j)) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57)) j++
       if (j > start) {
-        const value = Number.parseInt(s.slice(start, Math.min(j, start + 8)), hex ? 16 : 10)
+        let digits = start
+        while (digits < j - 1 && s[digits] === '0') digits++
+        const value = Number.parseInt(s.slice(digits, Math.min(j, digits + 8)), hex ? 16 : 10)
         out += String.fromCharCode(value & 0xff)
         i = s[j] === ';' ? j + 1 : j
         continue

@@ -12,11 +12,13 @@ export interface Entry {
   readonly value: string
   /** Transformation results by transformation-chain id (per transaction). */
   cache?: Map<number, string> | undefined
+  /** Known no-match bits of the rule set's result cache for this value (looked up once per transaction). */
+  known?: Uint32Array | null | undefined
 }
 
 /** Creates an {@link Entry}. */
 export function entry(collection: string, key: string, value: string): Entry {
-  return { collection, key, lkey: key.toLowerCase(), value, cache: undefined }
+  return { collection, key, lkey: key.toLowerCase(), value, cache: undefined, known: undefined }
 }
 
 /** The `MATCHED_VAR_NAME` of an entry: `ARGS:id`, `REQUEST_URI`. */
@@ -167,7 +169,8 @@ function compileSelector(collection: string, raw: string): KeySelector {
   let key = raw
   if (key.length >= 2 && key.startsWith("'") && key.endsWith("'")) key = key.slice(1, -1)
   if (collection === 'XML') {
-    if (!XML_PATHS.has(key)) throw new VariableError(`unsupported XPath expression XML:${key} (supported: /*, //@*)`)
+    if (!XML_PATHS.has(key))
+      throw new VariableError(`unsupported XPath expression XML:${key} (supported: /*, //@*)`)
     return { exact: key }
   }
   if (key.length >= 2 && key.startsWith('/') && key.endsWith('/')) {
@@ -224,7 +227,15 @@ function splitVariables(text: string): string[] {
   let i = 0
   while (i < text.length) {
     const c = text[i]!
-    if (c === ':' && text[i + 1] === '/' && !current.replace(/^[!&]+/, '').toUpperCase().startsWith('XML') && !current.includes(':')) {
+    if (
+      c === ':' &&
+      text[i + 1] === '/' &&
+      !current
+        .replace(/^[!&]+/, '')
+        .toUpperCase()
+        .startsWith('XML') &&
+      !current.includes(':')
+    ) {
       current += ':/'
       i += 2
       while (i < text.length) {
