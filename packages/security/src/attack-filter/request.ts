@@ -3,7 +3,8 @@ import type { Exchange } from '@gw/core'
 import type { RequestInfo } from '../seclang/index.js'
 
 /**
- * The request as the SecLang engine sees it: method, raw target, protocol, and the headers in received order
+ * The request as the SecLang engine sees it: method, the request target as received (absolute-form kept), protocol,
+ * and the headers in received order
  * with their original names (node's `rawHeaders`, so repeated headers stay separate), as byte strings.
  *
  * @example
@@ -30,7 +31,7 @@ export function requestInfo(ex: Exchange): RequestInfo {
   const version = message.httpVersion ?? '1.1'
   return {
     method: req.method,
-    uri: req.url,
+    uri: message.url ?? req.url,
     protocol: version === '2.0' ? 'HTTP/2.0' : `HTTP/${version}`,
     headers,
     remoteAddr: req.ip,

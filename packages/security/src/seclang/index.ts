@@ -1,5 +1,6 @@
 export { parseCookies, parseQuery } from './args.js'
 export { type BodyResult, flattenJson, parseMultipart, parseXml } from './body.js'
+export { enableLinearRegexFallback } from './linear.js'
 export { compileMacro, type Macro, type MacroHost } from './macro.js'
 export {
   compileOperator,

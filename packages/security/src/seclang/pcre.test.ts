@@ -5,7 +5,8 @@ const matches = (pattern: string, subject: string) => compilePcre(pattern).test(
 
 describe('translatePcre', () => {
   it('turns a leading (?i) / (?s) into flags', () => {
-    expect(translatePcre('(?i)abc')).toEqual({ source: 'abc', flags: 'i' })
+    expect(translatePcre('(?i)abc')).toEqual({ source: '[aA][bB][cC]', flags: '' })
+    expect(translatePcre('(?i)abc', { caseFlag: true })).toEqual({ source: 'abc', flags: 'i' })
     expect(matches('(?s)a.b', 'a\nb')).toBe(true)
     expect(matches('a.b', 'a\nb')).toBe(false)
   })

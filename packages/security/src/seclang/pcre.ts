@@ -2,7 +2,8 @@
  * PCRE -> JavaScript regular expression translation for the constructs CRS uses, with PCRE's byte-mode
  * semantics: subjects are "byte strings" (one char per byte, latin1), so `\x{bc}` is the byte 0xBC, `.` matches
  * every byte but `\n` (JS's `.` would also skip `\r`), `\s` is `[\t-\r ]` (JS's would also match 0xA0), `$`
- * matches at the end or before a final newline, inline `(?i)` / `(?i:...)` / `(?s)` work at any position, and
+ * matches at the end or before a final newline (as `(?:\n?$)`, without a lookahead, so the pattern stays
+ * eligible for V8's linear-time engine; a match may then include that final newline), inline `(?i)` / `(?i:...)` / `(?s)` work at any position, and
  * `(?P<name>...)` named groups, `\A`, `\z`, `\Z`, `\h`, `\v`, `\R`, `\Q...\E`, `\e` and POSIX classes are
  * supported. Constructs JS cannot express with the same meaning (possessive quantifiers, atomic groups,
  * recursion, `\G`, `\K`, `\X`, `\p{..}`, `(?x)`, `(?|`) throw a {@link PcreError}.
@@ -55,10 +56,11 @@ interface Scope {
  *
  * @example
  * ```ts
- * translatePcre('(?i)\\Aselect\\s+\\x{bc}') // { source: '^select[\\t-\\r ]+\\xbc', flags: 'i' }
+ * translatePcre('(?i)\\Ax\\s+\\x{bc}') // { source: '^[xX][\\t-\\r ]+\\xbc', flags: '' }
  * ```
  */
-export function translatePcre(pattern: string): TranslatedRegex {
+export function translatePcre(pattern: string, options: { caseFlag?: boolean } = {}): TranslatedRegex {
+  const caseFlag = options.caseFlag ?? false
   let p = pattern
   let globalCaseless = false
   let globalDotAll = false
@@ -78,7 +80,8 @@ export function translatePcre(pattern: string): TranslatedRegex {
   let out = ''
   const stack: Scope[] = []
   let scope: Scope = { caseless: globalCaseless, dotAll: globalDotAll }
-  const expandCase = (): boolean => scope.caseless && !globalCaseless
+  const flagCaseless = globalCaseless && caseFlag
+  const expandCase = (): boolean => scope.caseless && !flagCaseless
   let i = 0
   const n = p.length
   while (i < n) {
@@ -147,7 +150,7 @@ export function translatePcre(pattern: string): TranslatedRegex {
         const next = { ...scope }
         for (const f of opt[1]!) applyOption(next, f, true)
         for (const f of opt[2] ?? '') applyOption(next, f, false)
-        if (!next.caseless && globalCaseless)
+        if (!next.caseless && flagCaseless)
           throw new PcreError('turning off case-insensitivity inside a (?i) pattern is not supported')
         if (opt[3] === ')') {
           scope = next
@@ -178,7 +181,7 @@ export function translatePcre(pattern: string): TranslatedRegex {
       continue
     }
     if (c === '$') {
-      out += '(?=\\n?$)'
+      out += '(?:\\n?$)'
       i++
       continue
     }
@@ -191,7 +194,7 @@ export function translatePcre(pattern: string): TranslatedRegex {
     out += expandCase() ? caseChar(c) : c
     i++
   }
-  return { source: out, flags: globalCaseless ? 'i' : '' }
+  return { source: out, flags: flagCaseless ? 'i' : '' }
 }
 
 function applyOption(scope: Scope, f: string, on: boolean): void {
@@ -239,7 +242,7 @@ function translateEscape(p: string, i: number, inClass: boolean, caseless: boole
       return ['$', 2]
     case 'Z':
       if (inClass) throw new PcreError('\\Z inside a class')
-      return ['(?=\\n?$)', 2]
+      return ['(?:\\n?$)', 2]
     case 's':
       return [inClass ? SPACE_CLASS : `[${SPACE_CLASS}]`, 2]
     case 'S':
@@ -300,7 +303,7 @@ function translateEscape(p: string, i: number, inClass: boolean, caseless: boole
         }
         throw new PcreError(`unknown escape \\${e}`)
       }
-      return [inClass ? escapeClassChar(e) : caseless ? caseChar(e) : `\\${e}`, 2]
+      return [inClass ? escapeClassChar(e) : `\\${e}`, 2]
   }
 }
 

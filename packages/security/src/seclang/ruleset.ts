@@ -1,3 +1,4 @@
+import { enableLinearRegexFallback } from './linear.js'
 import { compileMacro, type Macro } from './macro.js'
 import { compileOperator, type InjectionDetectors, type Operator, OperatorError } from './operators.js'
 import { type Directive, parseActionList, parseDirectives, type RawAction, SecLangError } from './parser.js'
@@ -245,6 +246,7 @@ const NO_EFFECT_CTLS = new Set([
  * ```
  */
 export function compileRuleSet(sources: readonly RuleSource[], options: CompileOptions): RuleSet {
+  enableLinearRegexFallback()
   const c = new Compiler(options)
   for (const source of sources) c.addSource(source)
   return c.finish()
