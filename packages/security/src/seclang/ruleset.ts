@@ -16,6 +16,8 @@ export type Disruptive = 'pass' | 'deny' | 'drop' | 'allow' | 'redirect'
 export interface SetVar {
   readonly collection: string
   readonly name: Macro
+  /** The name in lower case when it has no macro. */
+  readonly lowerName: string
   readonly op: 'set' | 'add' | 'sub' | 'delete'
   readonly value: Macro
 }
@@ -858,8 +860,9 @@ export function parseSetVar(text: string): SetVar {
   if (!['TX', 'IP', 'GLOBAL', 'SESSION', 'USER', 'RESOURCE'].includes(collection))
     throw new Error(`setvar on collection ${collection} is not supported`)
   const name = compileMacro(lhs.slice(dot + 1).trim())
-  if (del) return { collection, name, op: 'delete', value: compileMacro('') }
-  if (eq === -1) return { collection, name, op: 'set', value: compileMacro('1') }
+  const lowerName = name.text.toLowerCase()
+  if (del) return { collection, name, lowerName, op: 'delete', value: compileMacro('') }
+  if (eq === -1) return { collection, name, lowerName, op: 'set', value: compileMacro('1') }
   let rhs = s.slice(eq + 1)
   let op: SetVar['op'] = 'set'
   if (rhs.startsWith('+')) {
@@ -869,5 +872,5 @@ export function parseSetVar(text: string): SetVar {
     op = 'sub'
     rhs = rhs.slice(1)
   }
-  return { collection, name, op, value: compileMacro(rhs) }
+  return { collection, name, lowerName, op, value: compileMacro(rhs) }
 }

@@ -2,7 +2,16 @@ import { parseCookies, parseQuery } from './args.js'
 import { type BodyResult, processRequestBody } from './body.js'
 import { toInt } from './operators.js'
 import type { Action, Ctl, EngineMode, Rule, RuleSet, SetVar } from './ruleset.js'
-import { type Entry, type Exclusion, entry, entryName, SCALARS, selects, type Target } from './variables.js'
+import {
+  type Entry,
+  type Exclusion,
+  entry,
+  entryName,
+  lowerEntry,
+  SCALARS,
+  selects,
+  type Target,
+} from './variables.js'
 
 /** A rule (chain) that matched and logs. */
 export interface MatchedRule {
@@ -314,7 +323,7 @@ export class Transaction {
     const name = target.collection
     if (target.count) {
       const n = this.#count(target)
-      return this.#check(rule, entry(`&${name}`, '', String(n)), true)
+      return this.#check(rule, lowerEntry(`&${name}`, '', String(n)), true)
     }
     let matched = false
     switch (name) {
@@ -327,14 +336,14 @@ export class Transaction {
         const map = name === 'TX' ? this.tx : this.#persistent?.get(name)
         if (!map) return false
         const sel = target.selector
-        if (sel !== undefined && 'exact' in sel) {
+        if (sel?.exact !== undefined) {
           const v = map.get(sel.exact)
           if (v === undefined) return false
-          return this.#check(rule, entry(name, sel.exact, v), false)
+          return this.#check(rule, lowerEntry(name, sel.exact, v), false)
         }
         const list: Entry[] = []
         for (const [k, v] of map) {
-          const e = entry(name, k, v)
+          const e = lowerEntry(name, k, v)
           if (sel === undefined || selects(sel, e)) list.push(e)
         }
         for (const e of list) if (this.#check(rule, e, false)) matched = true
@@ -357,8 +366,7 @@ export class Transaction {
         if (this.matchedVarName === '') return false
         return this.#check(rule, entry('MATCHED_VAR_NAME', '', this.matchedVarName), false)
       case 'XML': {
-        const sel = target.selector as { exact: string }
-        const list = sel.exact === '/*' ? this.xmlTexts : this.xmlAttrs
+        const list = target.selector?.exact === '/*' ? this.xmlTexts : this.xmlAttrs
         if (!list) return false
         for (const e of list) if (this.#check(rule, e, false)) matched = true
         return matched
@@ -398,14 +406,14 @@ export class Transaction {
     if (name === 'TX' || this.#persistent?.has(name)) {
       const map = name === 'TX' ? this.tx : this.#persistent!.get(name)!
       if (sel === undefined) return map.size
-      if ('exact' in sel) return map.has(sel.exact) ? 1 : 0
+      if (sel.exact !== undefined) return map.has(sel.exact) ? 1 : 0
       let n = 0
-      for (const k of map.keys()) if (sel.regex.test(k)) n++
+      for (const k of map.keys()) if (sel.regex!.test(k)) n++
       return n
     }
     if (name === 'MATCHED_VARS') return this.matchedVars.length
     if (name === 'XML') {
-      const list = (sel as { exact: string }).exact === '/*' ? this.xmlTexts : this.xmlAttrs
+      const list = sel?.exact === '/*' ? this.xmlTexts : this.xmlAttrs
       return list?.length ?? 0
     }
     if (SCALARS.has(name)) return this.scalars.has(name) ? 1 : 0
@@ -522,7 +530,7 @@ export class Transaction {
         this.#persistent.set(sv.collection, map)
       }
     }
-    const name = (sv.name.constant ? sv.name.text : sv.name.expand(this)).toLowerCase()
+    const name = sv.name.constant ? sv.lowerName : sv.name.expand(this).toLowerCase()
     switch (sv.op) {
       case 'delete':
         map.delete(name)

@@ -21,6 +21,11 @@ export function entry(collection: string, key: string, value: string): Entry {
   return { collection, key, lkey: key.toLowerCase(), value, cache: undefined, known: undefined }
 }
 
+/** Creates an {@link Entry} whose key is already lower-case. */
+export function lowerEntry(collection: string, key: string, value: string): Entry {
+  return { collection, key, lkey: key, value, cache: undefined, known: undefined }
+}
+
 /** The `MATCHED_VAR_NAME` of an entry: `ARGS:id`, `REQUEST_URI`. */
 export function entryName(e: Entry): string {
   return e.key === '' && SCALARS.has(e.collection) ? e.collection : `${e.collection}:${e.key}`
@@ -134,8 +139,11 @@ export const COLLECTIONS: ReadonlySet<string> = new Set([
   'XML',
 ])
 
-/** A key selector: an exact (case-insensitive) key or a regular expression. */
-export type KeySelector = { readonly exact: string } | { readonly regex: RegExp }
+/** A key selector: an exact (case-insensitive, stored lower-case) key or a regular expression. */
+export interface KeySelector {
+  readonly exact: string | undefined
+  readonly regex: RegExp | undefined
+}
 
 /** One compiled rule target (`ARGS`, `&TX:foo`, `REQUEST_HEADERS:/^x-/`). */
 export interface Target {
@@ -162,7 +170,7 @@ const XML_PATHS = new Set(['/*', '//@*'])
 
 /** Whether an entry's key matches a selector. */
 export function selects(selector: KeySelector, e: Entry): boolean {
-  return 'exact' in selector ? e.lkey === selector.exact : selector.regex.test(e.key)
+  return selector.exact !== undefined ? e.lkey === selector.exact : selector.regex!.test(e.key)
 }
 
 function compileSelector(collection: string, raw: string): KeySelector {
@@ -171,14 +179,14 @@ function compileSelector(collection: string, raw: string): KeySelector {
   if (collection === 'XML') {
     if (!XML_PATHS.has(key))
       throw new VariableError(`unsupported XPath expression XML:${key} (supported: /*, //@*)`)
-    return { exact: key }
+    return { exact: key, regex: undefined }
   }
   if (key.length >= 2 && key.startsWith('/') && key.endsWith('/')) {
     const source = key.slice(1, -1)
     const re = compilePcre(source)
-    return { regex: new RegExp(re.source, re.flags.includes('i') ? re.flags : `${re.flags}i`) }
+    return { exact: undefined, regex: new RegExp(re.source, re.flags.includes('i') ? re.flags : `${re.flags}i`) }
   }
-  return { exact: key.toLowerCase() }
+  return { exact: key.toLowerCase(), regex: undefined }
 }
 
 /**
