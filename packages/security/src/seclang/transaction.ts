@@ -11,6 +11,7 @@ import {
   SCALARS,
   selects,
   type Target,
+  TargetKind,
 } from './variables.js'
 
 /** A rule (chain) that matched and logs. */
@@ -326,13 +327,8 @@ export class Transaction {
       return this.#check(rule, lowerEntry(`&${name}`, '', String(n)), true)
     }
     let matched = false
-    switch (name) {
-      case 'TX':
-      case 'IP':
-      case 'GLOBAL':
-      case 'SESSION':
-      case 'USER':
-      case 'RESOURCE': {
+    switch (target.kind) {
+      case TargetKind.variables: {
         const map = name === 'TX' ? this.tx : this.#persistent?.get(name)
         if (!map) return false
         const sel = target.selector
@@ -349,8 +345,7 @@ export class Transaction {
         for (const e of list) if (this.#check(rule, e, false)) matched = true
         return matched
       }
-      case 'MATCHED_VARS':
-      case 'MATCHED_VARS_NAMES': {
+      case TargetKind.matchedVars: {
         const snapshot = this.matchedVars.slice()
         for (const m of snapshot) {
           const e = name === 'MATCHED_VARS' ? entry(name, m.key, m.value) : entry(name, m.key, m.key)
@@ -359,24 +354,24 @@ export class Transaction {
         }
         return matched
       }
-      case 'MATCHED_VAR':
+      case TargetKind.matchedVar:
         if (this.matchedVarName === '') return false
         return this.#check(rule, entry('MATCHED_VAR', '', this.matchedVar), false)
-      case 'MATCHED_VAR_NAME':
+      case TargetKind.matchedVarName:
         if (this.matchedVarName === '') return false
         return this.#check(rule, entry('MATCHED_VAR_NAME', '', this.matchedVarName), false)
-      case 'XML': {
+      case TargetKind.xml: {
         const list = target.selector?.exact === '/*' ? this.xmlTexts : this.xmlAttrs
         if (!list) return false
         for (const e of list) if (this.#check(rule, e, false)) matched = true
         return matched
       }
+      case TargetKind.scalar: {
+        const e = this.#scalarEntry(name)
+        return e !== undefined && this.#check(rule, e, false)
+      }
       default:
         break
-    }
-    if (SCALARS.has(name)) {
-      const e = this.#scalarEntry(name)
-      return e !== undefined && this.#check(rule, e, false)
     }
     const list = this.#collection(name)
     const sel = target.selector

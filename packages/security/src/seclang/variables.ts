@@ -145,8 +145,21 @@ export interface KeySelector {
   readonly regex: RegExp | undefined
 }
 
+/** How a target is resolved, decided at compile time (so evaluation never compares names). */
+export const TargetKind = {
+  collection: 0,
+  variables: 1,
+  matchedVars: 2,
+  matchedVar: 3,
+  matchedVarName: 4,
+  xml: 5,
+  scalar: 6,
+} as const
+
 /** One compiled rule target (`ARGS`, `&TX:foo`, `REQUEST_HEADERS:/^x-/`). */
 export interface Target {
+  /** A {@link TargetKind} value. */
+  readonly kind: number
   readonly collection: string
   readonly selector: KeySelector | undefined
   /** `&VAR`: the number of values instead of the values. */
@@ -184,7 +197,10 @@ function compileSelector(collection: string, raw: string): KeySelector {
   if (key.length >= 2 && key.startsWith('/') && key.endsWith('/')) {
     const source = key.slice(1, -1)
     const re = compilePcre(source)
-    return { exact: undefined, regex: new RegExp(re.source, re.flags.includes('i') ? re.flags : `${re.flags}i`) }
+    return {
+      exact: undefined,
+      regex: new RegExp(re.source, re.flags.includes('i') ? re.flags : `${re.flags}i`),
+    }
   }
   return { exact: key.toLowerCase(), regex: undefined }
 }
@@ -223,9 +239,32 @@ export function parseVariables(text: string): { targets: Target[]; exclusions: E
     if (exclude) {
       if (count) throw new VariableError(`cannot exclude a count (${part})`)
       exclusions.push({ collection: name, selector })
-    } else targets.push({ collection: name, selector, count, text: part.trim() })
+    } else targets.push({ kind: targetKind(name), collection: name, selector, count, text: part.trim() })
   }
   return { targets, exclusions }
+}
+
+function targetKind(name: string): number {
+  switch (name) {
+    case 'TX':
+    case 'IP':
+    case 'GLOBAL':
+    case 'SESSION':
+    case 'USER':
+    case 'RESOURCE':
+      return TargetKind.variables
+    case 'MATCHED_VARS':
+    case 'MATCHED_VARS_NAMES':
+      return TargetKind.matchedVars
+    case 'MATCHED_VAR':
+      return TargetKind.matchedVar
+    case 'MATCHED_VAR_NAME':
+      return TargetKind.matchedVarName
+    case 'XML':
+      return TargetKind.xml
+    default:
+      return SCALARS.has(name) ? TargetKind.scalar : TargetKind.collection
+  }
 }
 
 /** Splits on `|`, except inside a `/regex/` key. */
