@@ -153,7 +153,11 @@ export const attackFilter = definePolicy({
     const deny = (ex: Exchange, tx: Transaction, it: Interruption): never => {
       const matches = toRuleMatches(tx.matched)
       const blocking = tx.matched.find((m) => m.id === it.ruleId)
-      const attack = tx.matched.find((m) => m.id < 949000 && m.id !== it.ruleId && m.target !== '')
+      let attack: MatchedRule | undefined
+      for (const m of tx.matched) {
+        if (m.id >= 949000 || m.id === it.ruleId || m.target === '') continue
+        if (attack === undefined || (m.severity ?? 9) < (attack.severity ?? 9)) attack = m
+      }
       recordAttackDecision(
         setup,
         ex,
