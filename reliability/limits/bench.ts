@@ -42,10 +42,7 @@ interface Condition {
 
 const delayed = (ms: number): Condition => ({
   name: `Redis replies delayed ${ms} ms`,
-  bound:
-    ms === 0
-      ? `${limit} (exact)`
-      : `${limit} when answered within 100 ms, else <= ${limit} + ${gatewayCount} x ${local} = ${limit + gatewayCount * local}`,
+  bound: `${limit} when every call is answered within 100 ms, else <= ${limit} + ${gatewayCount} x ${local} = ${limit + gatewayCount * local}`,
   before: (rig) => rig.proxy.setDelay(ms),
   run: (rig, algorithm, client) => rig.burst(algorithm, client, total),
   after: (rig) => rig.proxy.setDelay(0),
@@ -68,7 +65,7 @@ const conditions: Condition[] = [
   },
   {
     name: `CPU starved (${availableParallelism() * 2} busy-loop processes)`,
-    bound: `${limit} when answered within 100 ms, else <= ${limit + gatewayCount * local}`,
+    bound: `${limit} when every call is answered within 100 ms, else <= ${limit + gatewayCount * local}`,
     before: async () => {
       starved = starveCpu(availableParallelism() * 2)
       await new Promise((r) => setTimeout(r, 1000))
