@@ -72,9 +72,12 @@ describe.skipIf(!haveRedisServer)(
       await rig.killRedis()
       try {
         for (const algorithm of ALGORITHMS) {
+          const before = await rig.fallbackDecisions()
           const result = await rig.burst(algorithm, client('down'), BURST)
           expect(result.other, algorithm).toBe(0)
           expect(result.admitted, algorithm).toBe(GATEWAYS * LOCAL)
+          // Every request was decided locally: this also proves the rig reads the fallback counter it relies on.
+          expect((await rig.fallbackDecisions()) - before, algorithm).toBe(BURST)
         }
       } finally {
         await rig.startRedis()

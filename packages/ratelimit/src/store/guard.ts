@@ -70,11 +70,6 @@ export class StoreGuard {
     this.#options = options
   }
 
-  /** Whether calls are currently skipped (breaker open, or half-open with its probe in flight). */
-  get skipping(): boolean {
-    return this.#options.breaker.state !== 'closed'
-  }
-
   /** Calls `fn(arg)` unless the breaker rejects it; a failure, or no answer within the timeout, is STORE_FAILED. */
   run<A, R>(
     fn: (arg: A) => MaybePromise<R>,
