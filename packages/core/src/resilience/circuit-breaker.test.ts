@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createManualClock } from '../testing/clock.js'
+import { circuitBreakerSchema } from '../upstream/schema.js'
 import { CircuitBreaker } from './circuit-breaker.js'
-import { circuitBreakerSchema } from './schema.js'
 
 function setup() {
   const clock = createManualClock(5_000_000)
@@ -88,5 +88,61 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 10; i++) call(false)
     breaker.record(early, true)
     expect(breaker.state).toBe('open')
+  })
+})
+
+describe('circuit breaker: consecutive failures (store guards)', () => {
+  function streak() {
+    const clock = createManualClock(1_000_000)
+    const changes: string[] = []
+    const breaker = new CircuitBreaker(
+      {
+        consecutiveFailures: 3,
+        openDuration: 1000,
+        onStateChange: (state, previous) => changes.push(`${previous}->${state}`),
+      },
+      clock.now,
+    )
+    return { clock, breaker, changes }
+  }
+
+  it('opens on the third failure in a row; a success in between resets the run', () => {
+    const { breaker, changes } = streak()
+    for (const ok of [false, false, true, false, false]) breaker.record(breaker.admit(), ok)
+    expect(breaker.state).toBe('closed')
+    breaker.record(breaker.admit(), false)
+    expect(breaker.state).toBe('open')
+    expect(changes).toEqual(['closed->open'])
+  })
+
+  it('lets exactly one probe through when half-open (the default), rejecting every concurrent call', () => {
+    const { breaker, clock, changes } = streak()
+    for (let i = 0; i < 3; i++) breaker.record(breaker.admit(), false)
+    clock.advance(1000)
+    const tickets = Array.from({ length: 50 }, () => breaker.admit())
+    expect(tickets.filter((t) => t === 'probe')).toHaveLength(1)
+    expect(tickets.filter((t) => t === undefined)).toHaveLength(49)
+    breaker.record('probe', false)
+    expect(breaker.state).toBe('open')
+    clock.advance(1000)
+    const probe = breaker.admit()
+    breaker.record(probe, true)
+    expect(breaker.state).toBe('closed')
+    expect(changes).toEqual([
+      'closed->open',
+      'open->half-open',
+      'half-open->open',
+      'open->half-open',
+      'half-open->closed',
+    ])
+    breaker.record(breaker.admit(), false)
+    breaker.record(breaker.admit(), false)
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('needs a trip condition', () => {
+    expect(() => new CircuitBreaker({ openDuration: 1000 }, () => 0)).toThrow(
+      /failureRate or consecutiveFailures/,
+    )
   })
 })
