@@ -8,6 +8,7 @@ export default defineConfig({
     'src/cluster/index.ts',
     'src/upstream/index.ts',
     'src/runner/index.ts',
+    'src/resilience/index.ts',
   ],
   format: ['esm'],
   dts: true,

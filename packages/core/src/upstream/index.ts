@@ -1,6 +1,6 @@
 /**
  * `@gw/core/upstream`: the upstream building blocks `createGateway` uses, for apps and tools that build or
- * instrument upstreams themselves: `createUpstream`, balancers, the circuit breaker, outlier detection, the retry
+ * instrument upstreams themselves: `createUpstream`, balancers, outlier detection, the retry
  * budget, the zod schemas of `upstreams.<name>` and their types.
  */
 
@@ -11,7 +11,6 @@ export {
   type BalancerDeps,
   createBalancer,
 } from './balancers/index.js'
-export { CircuitBreaker, type CircuitState, type CircuitTicket } from './circuit-breaker.js'
 export { createUpstream, type UpstreamDeps } from './create-upstream.js'
 export type { DnsResolver } from './dns.js'
 export { OutlierDetector, type OutlierState } from './outlier.js'
