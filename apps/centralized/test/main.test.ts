@@ -103,7 +103,7 @@ describe('node dist/main.js', () => {
     expect(products.status).toBe(200)
     expect(await products.json()).toMatchObject({ id: 1 })
     const scrape = await fetch(metricsUrl!.replace('0.0.0.0', '127.0.0.1'))
-    expect(await scrape.text()).toMatch(/gw_requests_total\{route="products",method="GET",status_class="2xx"/)
+    expect(await scrape.text()).toMatch(/gw_http_requests_total\{route="products",method="GET",status_class="2xx"/)
 
     proc.kill('SIGTERM')
     const { code, signal } = await exited

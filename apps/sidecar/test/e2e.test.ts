@@ -119,7 +119,7 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
     expect(scrape.status).toBe(200)
     const text = await scrape.text()
     expect(text).toMatch(
-      /gw_requests_total\{route="orders",method="GET",status_class="2xx",upstream="orders"\} 3/,
+      /gw_http_requests_total\{route="orders",method="GET",status_class="2xx",upstream="orders"\} 3/,
     )
     expect((await fetch(`${sc.url}/metrics`)).status).toBe(200)
     expect(svc.requests.map((s) => s.url)).toContain('/metrics')

@@ -70,7 +70,7 @@ describe('node dist/main.js', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200)
     const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
     expect(scrape).toContain(
-      'gw_requests_total{route="orders",method="GET",status_class="2xx",upstream="orders"} 1',
+      'gw_http_requests_total{route="orders",method="GET",status_class="2xx",upstream="orders"} 1',
     )
 
     proc.kill('SIGTERM')

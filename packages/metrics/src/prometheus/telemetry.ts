@@ -103,7 +103,7 @@ export class PrometheusTelemetry implements Telemetry {
   }
 
   /**
-   * The request families (gw_requests_total, durations, bytes, in-flight, upstream errors), registered on first
+   * The request families (gw_http_requests_total, durations, bytes, in-flight, upstream errors), registered on first
    * use by the `metrics` policy.
    */
   get requests(): RequestFamilies {
