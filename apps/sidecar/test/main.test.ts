@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { answerPath, type FakeUpstream, freePort, startFakeUpstream } from '@gw/core/testing'
+import { answerPath, type FakeUpstream, freePort, startFakeUpstream, waitForOutput } from '@gw/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SIDECAR_ENV_VARS } from '../src/env.js'
-import { waitForOutput } from './helpers/process.js'
 
 // The built entry: `turbo run test` builds first; run `pnpm build` before a bare `vitest`.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))

@@ -139,7 +139,11 @@ describe('metrics, access log and trace context through a real gateway', () => {
     expect(sampleValue(text, 'gw_http_requests_total', { route: 'users', status_class: '4xx' })).toBe(1)
     expect(sampleValue(text, 'gw_policy_decisions_total', { policy: 'deny-admin', outcome: 'deny' })).toBe(1)
     expect(
-      sampleValue(text, 'gw_http_requests_total', { route: '__unmatched', status_class: '4xx', upstream: 'none' }),
+      sampleValue(text, 'gw_http_requests_total', {
+        route: '__unmatched',
+        status_class: '4xx',
+        upstream: 'none',
+      }),
     ).toBe(1)
     expect(sampleValue(text, 'gw_http_requests_in_flight', { route: 'users' })).toBe(0)
     expect(text).not.toContain('/api/users/1')

@@ -16,7 +16,14 @@ export {
   startFakeUpstream,
 } from './fake-upstream.js'
 export { freePort } from './free-port.js'
-export { eventually, jsonLines, LogCapture } from './logs.js'
+export {
+  createRecordingLogger,
+  eventually,
+  jsonLines,
+  LogCapture,
+  type RecordedLogEntry,
+  type RecordingLogger,
+} from './logs.js'
 export {
   createTestPipeline,
   type PipelineResult,
@@ -25,6 +32,7 @@ export {
   type TestPipelineOptions,
   type TestUpstream,
 } from './pipeline.js'
+export { waitForOutput } from './process.js'
 export { expectOptionsTables } from './readme.js'
 export { type RequireRedisOptions, requireRedis } from './redis.js'
 export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'

@@ -29,12 +29,16 @@ describe('metrics policy', () => {
     const ok = { route: 'users', method: 'GET', status_class: '2xx', upstream: 'users' }
     expect(sampleValue(out, 'gw_http_requests_total', ok)).toBe(2)
     expect(sampleValue(out, 'gw_http_requests_total', { ...ok, method: 'POST', status_class: '5xx' })).toBe(1)
-    expect(sampleValue(out, 'gw_http_requests_total', { ...ok, method: 'other', status_class: '5xx' })).toBe(1)
+    expect(sampleValue(out, 'gw_http_requests_total', { ...ok, method: 'other', status_class: '5xx' })).toBe(
+      1,
+    )
     expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '0.025' })).toBe(0)
     expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '0.05' })).toBe(2)
     expect(sampleValue(out, 'gw_http_request_duration_seconds_sum', ok)).toBeCloseTo(0.06)
     expect(sampleValue(out, 'gw_http_response_bytes_total', ok)).toBe(10)
-    expect(sampleValue(out, 'gw_http_request_bytes_total', { ...ok, method: 'POST', status_class: '5xx' })).toBe(7)
+    expect(
+      sampleValue(out, 'gw_http_request_bytes_total', { ...ok, method: 'POST', status_class: '5xx' }),
+    ).toBe(7)
     expect(sampleValue(out, 'gw_http_requests_in_flight', { route: 'users' })).toBe(0)
     expect(out).not.toContain('/api/users/1')
     await pipeline.close()
@@ -92,15 +96,17 @@ describe('metrics policy', () => {
       {
         telemetry,
         upstream: async () => {
-          seen = sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_in_flight', { route: 'users' })
+          seen = sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_in_flight', {
+            route: 'users',
+          })
           return { status: 200, headers: {}, body: null }
         },
       },
     )
     expect(seen).toBe(1)
-    expect(sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_in_flight', { route: 'users' })).toBe(
-      0,
-    )
+    expect(
+      sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_in_flight', { route: 'users' }),
+    ).toBe(0)
   })
 
   it('serves the scrape on the gateway path with content negotiation', async () => {
