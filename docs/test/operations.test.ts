@@ -29,6 +29,37 @@ describe('docs/operations.md', () => {
     expect(current).toBe(next)
     expect(next).toContain('| `GW_ERR_RATE_LIMITED` | 429 |')
   })
+
+  it('lists every metric a gw package defines or reports, each named gw_<area>_<name>_<unit|total>', () => {
+    const text = readFileSync(join(docs, 'operations.md'), 'utf8')
+    const section = text.slice(text.indexOf('## Metrics'), text.indexOf('### Grafana dashboard'))
+    const rows = new Map(
+      [...section.matchAll(/^\| `(gw_[a-z0-9_]+)` \| (counter|histogram|gauge) \|/gm)].map((m) => [
+        m[1]!,
+        m[2]!,
+      ]),
+    )
+    const defined = new Set<string>()
+    const metricsSource = sources(join(packages, 'metrics', 'src'))
+    for (const [, name] of metricsSource.matchAll(/\$\{(?:prefix|p|this\.config\.prefix)\}([a-z0-9_]+)`/g))
+      defined.add(`gw_${name}`)
+    const others = readdirSync(packages).filter((p) => p !== 'metrics' && p !== 'core')
+    for (const pkg of others) {
+      const source = sources(join(packages, pkg, 'src'))
+      for (const [, kind, raw] of source.matchAll(/\.(count|observe)\('([a-z0-9_]+)'/g)) {
+        const base = raw!.replace(/^gw_/, '')
+        defined.add(`gw_${base}${kind === 'count' && !base.endsWith('_total') ? '_total' : ''}`)
+      }
+    }
+    expect(defined.size).toBeGreaterThanOrEqual(15)
+    expect([...defined].sort()).toEqual([...rows.keys()].sort())
+    for (const [name, type] of rows) {
+      expect(name, name).toMatch(/^gw_[a-z]+_[a-z0-9]+(_[a-z0-9]+)*$/)
+      if (type === 'counter') expect(name, name).toMatch(/_total$/)
+      if (type === 'histogram') expect(name, name).toMatch(/_(seconds|bytes)$/)
+      if (type === 'gauge') expect(name, name).not.toMatch(/_total$/)
+    }
+  })
 })
 
 describe('docs/grafana/gw-dashboard.json', () => {
@@ -99,7 +130,6 @@ describe('docs/grafana/gw-dashboard.json against a real scrape', () => {
       server: { host: '127.0.0.1', port: 0 },
       telemetry,
       upstreams,
-      resources: { upstreams },
       policies: [metrics({ exposition: 'gateway' }), rateLimit({ limit: 3, window: '1m', key: 'ip' })],
       routes: [{ id: 'api', path: '/api/*', upstream: 'api', policies: [cache({})] }],
     })

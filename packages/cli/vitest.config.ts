@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30_000,
+    // Tests spawn the CLI (several node processes each): on a busy machine a spawn alone can take seconds.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 })

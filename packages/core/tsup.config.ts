@@ -6,6 +6,8 @@ export default defineConfig({
     'src/config/index.ts',
     'src/testing/index.ts',
     'src/cluster/index.ts',
+    'src/upstream/index.ts',
+    'src/runner/index.ts',
     'src/resilience/index.ts',
   ],
   format: ['esm'],

@@ -8,8 +8,8 @@ import {
   LOG_LEVELS,
   type LogLevel,
   type PolicyEntry,
-  type UpstreamInput,
 } from '@gw/core'
+import type { UpstreamInput } from '@gw/core/upstream'
 import { accessLog, createPrometheusTelemetry, instrumentUpstreams, metrics, traceContext } from '@gw/metrics'
 import { rateLimit } from '@gw/ratelimit'
 import '@gw/ratelimit/redis'
@@ -378,8 +378,7 @@ export async function startCentralizedGateway(options: StartOptions): Promise<Ce
       upstreams,
       logger,
       telemetry,
-      // `upstreams` lets the cache refresh stale-while-revalidate entries in the background.
-      resources: { upstreams, ...(redis ? { redis } : {}) },
+      ...(redis ? { resources: { redis } } : {}),
     })
     const address = await gateway.listen({
       ...(options.port === undefined ? {} : { port: options.port }),

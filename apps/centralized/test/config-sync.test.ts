@@ -1,14 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { policies as authPolicies } from '@gw/auth'
 import { policies as cachePolicies } from '@gw/cache'
-import { createEntry, type PolicyEntry, serverSchema, upstreamSchema } from '@gw/core'
+import { createEntry, type PolicyEntry } from '@gw/core'
 import {
   createPolicyRegistry,
   type FilePolicyEntry,
   loadConfigFile,
   type PolicyRegistry,
+  serverSchema,
   toGatewayOptions,
 } from '@gw/core/config'
+import { upstreamSchema } from '@gw/core/upstream'
 import { policies as metricsPolicies } from '@gw/metrics'
 import { policies as ratelimitPolicies } from '@gw/ratelimit'
 import { policies as securityPolicies } from '@gw/security'

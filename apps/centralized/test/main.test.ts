@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { waitForOutput } from '@gw/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 
 // The built entry: `turbo run test` builds first (test depends on build); run `pnpm build` before a bare `vitest`.
@@ -12,36 +13,6 @@ afterEach(() => {
   if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   child = undefined
 })
-
-function waitFor(
-  pattern: RegExp,
-  output: () => string,
-  proc: ChildProcess,
-  timeoutMs = 10_000,
-): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => done(new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`)),
-      timeoutMs,
-    )
-    const check = (): void => {
-      const match = pattern.exec(output())
-      if (match) done(undefined, match)
-    }
-    const onExit = (code: number | null): void =>
-      done(new Error(`exited with ${code} before ${pattern}:\n${output()}`))
-    function done(error?: Error, match?: RegExpMatchArray): void {
-      clearTimeout(timer)
-      proc.stdout?.off('data', check)
-      proc.off('exit', onExit)
-      if (error) reject(error)
-      else resolve(match!)
-    }
-    proc.stdout?.on('data', check)
-    proc.once('exit', onExit)
-    check()
-  })
-}
 
 describe('node dist/main.js', () => {
   it('prints where it listens, serves traffic and exits 0 on SIGTERM', async () => {
@@ -81,7 +52,11 @@ describe('node dist/main.js', () => {
       proc.once('exit', (code, signal) => resolve({ code, signal })),
     )
 
-    const [, base] = await waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, () => stdout + stderr, proc)
+    const [, base] = await waitForOutput(
+      proc,
+      /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      () => stdout + stderr,
+    )
     expect(stdout).toContain('demo key: gw_demo_centralized_key')
     expect(stdout).toContain(`curl -H 'x-api-key: gw_demo_centralized_key' ${base}/api/products`)
     expect(stdout).toContain(`curl -i ${base}/api/products`)
@@ -103,7 +78,9 @@ describe('node dist/main.js', () => {
     expect(products.status).toBe(200)
     expect(await products.json()).toMatchObject({ id: 1 })
     const scrape = await fetch(metricsUrl!.replace('0.0.0.0', '127.0.0.1'))
-    expect(await scrape.text()).toMatch(/gw_requests_total\{route="products",method="GET",status_class="2xx"/)
+    expect(await scrape.text()).toMatch(
+      /gw_http_requests_total\{route="products",method="GET",status_class="2xx"/,
+    )
 
     proc.kill('SIGTERM')
     const { code, signal } = await exited

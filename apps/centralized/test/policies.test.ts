@@ -314,7 +314,7 @@ describe('metrics, access log and trace context', () => {
     await users?.close()
   })
 
-  it('exposes gw_requests_total per route on PROMETHEUS_PORT', async () => {
+  it('exposes gw_http_requests_total per route on PROMETHEUS_PORT', async () => {
     for (const path of ['/api/users/1', '/api/products/1', '/api/orders/1']) {
       expect((await fetch(app.url + path, { headers: WITH_KEY })).status).toBe(200)
     }
@@ -325,12 +325,12 @@ describe('metrics, access log and trace context', () => {
     for (const route of ['users', 'products', 'orders']) {
       expect(text).toMatch(
         new RegExp(
-          `gw_requests_total\\{route="${route}",method="GET",status_class="2xx",upstream="${route}"\\} [1-9]`,
+          `gw_http_requests_total\\{route="${route}",method="GET",status_class="2xx",upstream="${route}"\\} [1-9]`,
         ),
       )
     }
     expect(text).toMatch(
-      /gw_requests_total\{route="orders",method="GET",status_class="4xx",upstream="orders"\} 1/,
+      /gw_http_requests_total\{route="orders",method="GET",status_class="4xx",upstream="orders"\} 1/,
     )
     expect(text).toMatch(/gw_policy_decisions_total\{policy="api-key",outcome="deny"\} [1-9]/)
     expect(text).toContain('gw_upstream_request_duration_seconds_bucket')

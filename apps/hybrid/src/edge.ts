@@ -8,8 +8,8 @@ import {
   LOG_LEVELS,
   type LogLevel,
   type PolicyEntry,
-  type UpstreamInput,
 } from '@gw/core'
+import type { UpstreamInput } from '@gw/core/upstream'
 import { accessLog, createPrometheusTelemetry, instrumentUpstreams, metrics, traceContext } from '@gw/metrics'
 import { rateLimit } from '@gw/ratelimit'
 import '@gw/ratelimit/redis'
@@ -248,7 +248,7 @@ export async function startEdgeGateway(env: Env, options: EdgeStartOptions = {})
       upstreams,
       logger,
       telemetry,
-      resources: { upstreams, redis },
+      resources: { redis },
     })
     const address = await gateway.listen()
     const running = gateway

@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { requireRedis } from '@gw/core/testing'
+import {
+  answerPath,
+  eventually,
+  type FakeUpstream,
+  jsonLines,
+  LogCapture,
+  requireRedis,
+  startFakeUpstream,
+} from '@gw/core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_API_KEY, type Env } from '../src/edge.js'
 import { type EdgeReplica, forkEdgeReplica } from '../src/replicas.js'
 import { type ServiceTier, startServiceTier } from '../src/service-tier.js'
 import { get, type Reply } from './helpers/http.js'
-import {
-  eventually,
-  jsonLines,
-  LogCapture,
-  type RecordingService,
-  startRecordingService,
-} from './helpers/net.js'
 
 const REDIS_HOST = '127.0.0.1'
 const REDIS_PORT = 6379
@@ -56,7 +57,7 @@ describe.skipIf(!available)(
     const runId = randomUUID()
     const prefixes = [`gw-hybrid-e2e-${runId}:`, `gw-hybrid-e2e-${runId}-limit:`]
     const sidecarLogs = new LogCapture()
-    let users: RecordingService
+    let users: FakeUpstream
     let tier: ServiceTier
     let edges: EdgeReplica[] = []
     let a: EdgeReplica
@@ -64,7 +65,7 @@ describe.skipIf(!available)(
 
     beforeAll(async () => {
       expect(existsSync(EDGE_MAIN), `${EDGE_MAIN} is missing: pnpm --filter @gw/app-hybrid build`).toBe(true)
-      users = await startRecordingService()
+      users = await startFakeUpstream(answerPath)
       tier = await startServiceTier({
         env: { LOG_LEVEL: 'info', USERS_SERVICE_URL: users.url },
         logDestination: sidecarLogs,
@@ -107,7 +108,7 @@ describe.skipIf(!available)(
         jsonLines(a.output()).find((l) => l.msg === 'request completed' && l.traceId === traceId),
       )
       expect(edgeLine).toMatchObject({ name: 'gw-edge-a', path: '/api/users/1', route: 'users', status: 200 })
-      const sidecarLine = sidecarLogs.access().find((l) => l.traceId === traceId)
+      const sidecarLine = sidecarLogs.withMessage('request completed').find((l) => l.traceId === traceId)
       expect(sidecarLine).toMatchObject({ name: 'gw-sidecar-users', path: '/users/1', status: 200 })
       expect(sidecarLine?.spanId).not.toBe(edgeLine.spanId)
     })
@@ -120,19 +121,21 @@ describe.skipIf(!available)(
       expect(
         users.requests.filter((s) => String(s.headers.traceparent).split('-')[1] === traceId),
       ).toHaveLength(1)
-      expect(sidecarLogs.access().filter((l) => l.traceId === traceId)).toHaveLength(1)
+      expect(sidecarLogs.withMessage('request completed').filter((l) => l.traceId === traceId)).toHaveLength(
+        1,
+      )
       await eventually('the edge access-log line', () =>
         jsonLines(b.output()).find((l) => l.msg === 'request completed' && l.traceId === traceId),
       )
     })
 
     it('the edge authenticates: no key is a 401 problem that never reaches the sidecar', async () => {
-      const before = sidecarLogs.access().length
+      const before = sidecarLogs.withMessage('request completed').length
       const res = await get(`${a.url}/api/users/1`)
       expect(res.status).toBe(401)
       expect(res.headers['content-type']).toBe('application/problem+json')
       expect(res.headers['x-frame-options']).toBe('DENY')
-      expect(sidecarLogs.access().length).toBe(before)
+      expect(sidecarLogs.withMessage('request completed').length).toBe(before)
     })
 
     it('a global rate limit holds exactly across both replicas (20 per window, 40 requests alternating)', async () => {

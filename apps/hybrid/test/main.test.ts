@@ -2,12 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { requireRedis } from '@gw/core/testing'
+import { eventually, requireRedis } from '@gw/core/testing'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEMO_API_KEY } from '../src/edge.js'
 import { get } from './helpers/http.js'
-import { eventually } from './helpers/net.js'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const available = await requireRedis({ host: '127.0.0.1', port: 6379 })

@@ -1,11 +1,6 @@
 import { apiKey, jwt } from '@gw/auth'
-import {
-  createGateway,
-  type Gateway,
-  type GatewayOptions,
-  type PolicyEntry,
-  type UpstreamInput,
-} from '@gw/core'
+import { createGateway, type Gateway, type GatewayOptions, type PolicyEntry } from '@gw/core'
+import type { UpstreamInput } from '@gw/core/upstream'
 import { accessLog, createPrometheusTelemetry, instrumentUpstreams, metrics, traceContext } from '@gw/metrics'
 import { rateLimit } from '@gw/ratelimit'
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino'

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer, type Socket } from 'node:net'
+import { answerPath, type FakeUpstream, freePort, LogCapture, startFakeUpstream } from '@gw/core/testing'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Env } from '../src/env.js'
 import { createSidecarGateway, type SidecarGateway } from '../src/sidecar.js'
-import { freePort, LogCapture, type RecordingService, startRecordingService } from './helpers/net.js'
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long'
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -23,8 +23,8 @@ async function sidecar(env: Env, logs = new LogCapture()): Promise<SidecarGatewa
   return Object.assign(started, { logs })
 }
 
-async function service(port = 0): Promise<RecordingService> {
-  const s = await startRecordingService(port)
+async function service(port = 0): Promise<FakeUpstream> {
+  const s = await startFakeUpstream(answerPath, { port })
   running.push(s)
   return s
 }
@@ -84,7 +84,7 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
     expect(started).not.toBe(TRACE_ID)
 
     await sc.close()
-    const lines = sc.logs.access()
+    const lines = sc.logs.withMessage('request completed')
     expect(lines).toHaveLength(2)
     expect(lines[0]).toMatchObject({
       msg: 'request completed',
@@ -119,7 +119,7 @@ describe('sidecar: inbound JWT (JWT_SECRET), trace context, access log, metrics,
     expect(scrape.status).toBe(200)
     const text = await scrape.text()
     expect(text).toMatch(
-      /gw_requests_total\{route="orders",method="GET",status_class="2xx",upstream="orders"\} 3/,
+      /gw_http_requests_total\{route="orders",method="GET",status_class="2xx",upstream="orders"\} 3/,
     )
     expect((await fetch(`${sc.url}/metrics`)).status).toBe(200)
     expect(svc.requests.map((s) => s.url)).toContain('/metrics')
@@ -210,7 +210,7 @@ describe('sidecar: API keys by SHA-256 hash (API_KEY_HASHES)', () => {
     expect(svc.requests).toHaveLength(1)
     expect(svc.requests[0]?.headers['x-key']).toBeUndefined()
     await sc.close()
-    const line = sc.logs.access().find((l) => l.status === 200)
+    const line = sc.logs.withMessage('request completed').find((l) => l.status === 200)
     expect(JSON.stringify(line)).not.toContain(key)
     expect(line?.principal).toBe('billing')
   })
@@ -268,10 +268,10 @@ describe('sidecar: local rate limit (memory)', () => {
  */
 async function dyingThenAliveService(
   port: number,
-): Promise<{ resets: () => number; alive: Promise<RecordingService> }> {
+): Promise<{ resets: () => number; alive: Promise<FakeUpstream> }> {
   let resets = 0
-  let revive: (s: RecordingService) => void = () => {}
-  const alive = new Promise<RecordingService>((resolve) => {
+  let revive: (s: FakeUpstream) => void = () => {}
+  const alive = new Promise<FakeUpstream>((resolve) => {
     revive = resolve
   })
   const dying = createServer((socket: Socket) => {

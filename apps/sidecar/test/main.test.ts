@@ -1,16 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { answerPath, type FakeUpstream, freePort, startFakeUpstream, waitForOutput } from '@gw/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SIDECAR_ENV_VARS } from '../src/env.js'
-import { freePort, type RecordingService, startRecordingService } from './helpers/net.js'
-import { waitForOutput } from './helpers/process.js'
 
 // The built entry: `turbo run test` builds first; run `pnpm build` before a bare `vitest`.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 
 let child: ChildProcess | undefined
-let svc: RecordingService | undefined
+let svc: FakeUpstream | undefined
 
 afterEach(async () => {
   if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
@@ -42,7 +41,7 @@ function start(env: NodeJS.ProcessEnv): { proc: ChildProcess; out: () => string 
 describe('node dist/main.js', () => {
   it('starts from environment variables, logs JSON access lines, and exits 0 on SIGTERM', async () => {
     expect(existsSync(MAIN), `${MAIN} is missing: pnpm --filter @gw/app-sidecar build`).toBe(true)
-    svc = await startRecordingService()
+    svc = await startFakeUpstream(answerPath)
     const metricsPort = await freePort()
     const { proc, out } = start(
       cleanEnv({
@@ -70,7 +69,7 @@ describe('node dist/main.js', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200)
     const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
     expect(scrape).toContain(
-      'gw_requests_total{route="orders",method="GET",status_class="2xx",upstream="orders"} 1',
+      'gw_http_requests_total{route="orders",method="GET",status_class="2xx",upstream="orders"} 1',
     )
 
     proc.kill('SIGTERM')

@@ -1,8 +1,8 @@
+import { createRecordingLogger } from '@gw/core/testing'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anyOf, apiKey, authorize, basic, hashApiKey, hashPassword, jwt } from '../src/index.js'
 import { type Harness, rawRequest, startHarness } from './helpers/gateway.js'
-import { createRecordingLogger } from './helpers/logger.js'
 
 const SECRET = 'integration-secret-with-at-least-32-bytes'
 const KEY = 'gw_integration-key'

@@ -1,13 +1,5 @@
 import { request as httpRequest } from 'node:http'
-import {
-  createGateway,
-  createUpstream,
-  definePolicy,
-  type Gateway,
-  type GatewayOptions,
-  noopLogger,
-  z,
-} from '@gw/core'
+import { createGateway, definePolicy, type Gateway, type GatewayOptions, z } from '@gw/core'
 import { createManualClock, type FakeUpstream, startFakeUpstream } from '@gw/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cache, cachePurge, MemoryCacheStore, purgeCache } from '../src/index.js'
@@ -203,7 +195,7 @@ describe('cache through a real gateway', () => {
     expect(res.headers.get('cache-status')).toContain('detail=stale-if-error; fwd-status=502')
   })
 
-  it('refreshes stale-while-revalidate entries in the background through the upstreams resource', async () => {
+  it('refreshes stale-while-revalidate entries in the background through the upstreams resource core provides', async () => {
     const clock = createManualClock(Date.now())
     let version = 0
     const upstream = await fake((_req, res) => {
@@ -213,11 +205,9 @@ describe('cache through a real gateway', () => {
       })
       res.end(`v${version}`)
     })
-    const up = createUpstream('up', { url: upstream.url }, { log: noopLogger, via: 'gw' })
     const gw = await createGateway({
       clock,
-      upstreams: { up },
-      resources: { upstreams: { up } },
+      upstreams: { up: { url: upstream.url } },
       routes: [{ path: '/*', upstream: 'up', policies: [cache()] }],
     })
     await gw.listen({ port: 0, host: '127.0.0.1' })

@@ -1,14 +1,8 @@
 import cluster from 'node:cluster'
-import {
-  coreErrors,
-  createClientAddressResolver,
-  type GatewayOptions,
-  type Logger,
-  type Telemetry,
-  type Upstream,
-} from '@gw/core'
+import { coreErrors, type GatewayOptions, type Logger, type Telemetry, type Upstream } from '@gw/core'
 import type { ConfigIssue, FileConfig, ServerConfig } from '@gw/core/config'
 import { serverSchema } from '@gw/core/config'
+import { createClientAddressResolver } from '@gw/core/upstream'
 import { importInstalled } from './discover-policies.js'
 
 type RedisSection = NonNullable<NonNullable<FileConfig['resources']>['redis']>
@@ -169,9 +163,6 @@ export async function createFileResources(
     }
     summary.push(`redis ${describeRedis(section.redis)}`)
   }
-  if (built.upstreams !== undefined) {
-    built.resources = { ...built.resources, upstreams: built.upstreams } as GatewayOptions['resources']
-  }
 
   let closing: Promise<void> | undefined
   return {
@@ -182,9 +173,7 @@ export async function createFileResources(
       const upstreams =
         instrument !== undefined && next.upstreams !== undefined ? instrument(next.upstreams) : undefined
       if (upstreams !== undefined) out.upstreams = upstreams
-      const resources = { ...built.resources, ...(upstreams === undefined ? {} : { upstreams }) }
-      if (Object.keys(resources).length > 0)
-        out.resources = { ...next.resources, ...resources } as GatewayOptions['resources']
+      if (built.resources !== undefined) out.resources = { ...next.resources, ...built.resources }
       return out
     },
     summary,

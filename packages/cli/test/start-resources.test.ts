@@ -129,8 +129,8 @@ describe.skipIf(!redisUp && process.env.CI !== 'true')('gw start with resources 
     const scrape = await fetch(`${urls[1]}/metrics`)
     expect(scrape.status).toBe(200)
     const text = await scrape.text()
-    expect(text).toMatch(/^gw_requests_total\{[^}]*route="api"[^}]*status_class="4xx"[^}]*\} 1$/m)
-    expect(text).toMatch(/^gw_requests_total\{[^}]*route="api"[^}]*status_class="2xx"[^}]*\} 1$/m)
+    expect(text).toMatch(/^gw_http_requests_total\{[^}]*route="api"[^}]*status_class="4xx"[^}]*\} 1$/m)
+    expect(text).toMatch(/^gw_http_requests_total\{[^}]*route="api"[^}]*status_class="2xx"[^}]*\} 1$/m)
     expect(text).toMatch(/^gw_upstream_request_duration_seconds_count\{[^}]*upstream="api"[^}]*\} 1$/m)
     expect(text).toMatch(/^gw_policy_decisions_total\{policy="rate-limit",outcome="deny"\} 1$/m)
     expect(text).not.toContain('process_cpu_user_seconds_total')
@@ -267,7 +267,7 @@ describe('gw start --workers with the metrics policy', () => {
     const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
     expect(scrape.status).toBe(200)
     const text = await scrape.text()
-    const total = [...text.matchAll(/^gw_requests_total\{[^}]*route="api"[^}]*\} (\d+)$/gm)].reduce(
+    const total = [...text.matchAll(/^gw_http_requests_total\{[^}]*route="api"[^}]*\} (\d+)$/gm)].reduce(
       (sum, m) => sum + Number(m[1]),
       0,
     )

@@ -6,13 +6,22 @@ import type { Exchange } from './exchange/exchange.js'
 export interface ReadBodyOptions {
   /** Maximum body size in bytes; more -> `GW_ERR_BODY_TOO_LARGE` (413). Required: gw never buffers unbounded. */
   limit: number
+  /**
+   * What happens to the body over the limit; the connection closes after the response either way.
+   * `'discard'` (default): the rest is read and dropped, so that a client still sending receives the 413 rather
+   * than a reset (bounded by `server.requestTimeout`). `'keep'`: reading stops at the limit (a 10 GB upload costs
+   * the limit, not 10 GB) and the bytes read so far are put back into the paused stream, so that when the 413 is
+   * not enforced (a policy in report mode) the request is forwarded with its body intact.
+   */
+  overflow?: 'discard' | 'keep'
 }
 
 /**
  * Buffers the request body up to a byte limit (checked against Content-Length first, then while reading).
  * The result is cached on the exchange, and later forwarding sends the buffered bytes. Over the limit it
- * rejects with `GW_ERR_BODY_TOO_LARGE` (413): the rest of the body is discarded unread and the connection is
- * closed after the response (`ex.closeConnection`), so the client still receives the 413.
+ * rejects with `GW_ERR_BODY_TOO_LARGE` (413) and the connection is closed after the response
+ * (`ex.closeConnection`); `overflow` chooses between reading the rest (default) and keeping it forwardable.
+ * A client that fails or goes away while sending rejects with `GW_ERR_CLIENT_ABORTED`.
  *
  * @example
  * ```ts
@@ -26,9 +35,10 @@ export function readBody(ex: Exchange, options: ReadBodyOptions): Promise<Buffer
   const cached = ex.bufferedBody
   if (cached !== undefined) return Promise.resolve(cached)
   const { limit } = options
+  const keep = options.overflow === 'keep'
   const stream = ex.request.body
   const declared = ex.request.headers['content-length']
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(refuse(ex, stream, limit))
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(refuse(ex, limit, keep))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -42,7 +52,12 @@ export function readBody(ex: Exchange, options: ReadBodyOptions): Promise<Buffer
       size += chunk.length
       if (size > limit) {
         cleanup()
-        reject(refuse(ex, stream, limit))
+        if (keep) {
+          stream.pause()
+          chunks.push(chunk)
+          stream.unshift(Buffer.concat(chunks))
+        }
+        reject(refuse(ex, limit, keep))
         return
       }
       chunks.push(chunk)
@@ -55,7 +70,7 @@ export function readBody(ex: Exchange, options: ReadBodyOptions): Promise<Buffer
     }
     const onError = (error: Error): void => {
       cleanup()
-      reject(coreErrors.badRequest.create('Request body could not be read', { cause: error }))
+      reject(coreErrors.clientAborted.create('Client failed while sending its body', { cause: error }))
     }
     const onClose = (): void => {
       if (stream.readableEnded) return
@@ -69,9 +84,14 @@ export function readBody(ex: Exchange, options: ReadBodyOptions): Promise<Buffer
   })
 }
 
-function refuse(ex: Exchange, stream: Readable, limit: number) {
+function refuse(ex: Exchange, limit: number, keep: boolean) {
   ex.closeConnection = true
-  stream.on('error', () => {})
-  stream.resume()
+  if (!keep) {
+    const stream: Readable = ex.request.body
+    stream.on('error', ignore)
+    stream.resume()
+  }
   return coreErrors.bodyTooLarge.create(`Request body exceeds ${limit} bytes`, { extensions: { limit } })
 }
+
+function ignore(): void {}

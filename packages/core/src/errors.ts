@@ -1,7 +1,8 @@
 /**
  * The error model of gw: one {@link GatewayError} class with a stable `GW_ERR_*` code, an HTTP status and a
  * flag saying whether its message may be shown to clients. Every error that reaches a client is rendered as
- * RFC 9457 `application/problem+json` by {@link problemResponse}; internal messages and stacks never leak.
+ * RFC 9457 `application/problem+json` by {@link renderProblem} (the document: {@link toProblem}); internal
+ * messages and stacks never leak.
  */
 
 /** Options of a {@link GatewayError}. */

@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AdminInput } from './admin/schema.js'
-import type { AdminMounts } from './admin/types.js'
+import type { ReloadResult } from './admin/types.js'
 import type { Clock } from './clock.js'
-import type { RouteBaseInput, ServerConfig, ServerInput } from './config/schema.js'
 import type { Exchange } from './exchange/exchange.js'
 import type { Logger } from './logger.js'
+import type { AdminMounts } from './policy/admin.js'
 import type { GwResponse, MaybePromise, PolicyEntry, Resources } from './policy/types.js'
+import type { RouteBaseInput } from './router/schema.js'
 import type { GatewayServer } from './server/listener.js'
+import type { ServerConfig, ServerInput } from './server/schema.js'
 import type { Telemetry } from './telemetry.js'
 import type { AnyUpstreamInput, UpstreamConfig } from './upstream/schema.js'
 import type { ManagedUpstream, Upstream } from './upstream/types.js'
@@ -44,8 +46,11 @@ export interface GatewayOptions {
   logger?: Logger
   clock?: Clock
   telemetry?: Telemetry
-  /** Shared resources policies ask for with `setup.need()`. */
-  resources?: Partial<Resources>
+  /**
+   * Shared resources policies ask for with `setup.need()`. `upstreams` is core's own (see
+   * {@link Resources.upstreams}) and always provided.
+   */
+  resources?: Partial<Omit<Resources, 'upstreams'>>
   /** Version reported by `/health`. */
   version?: string
   /**
@@ -58,29 +63,6 @@ export interface GatewayOptions {
    * it that endpoint answers 409.
    */
   reloadSource?: () => MaybePromise<GatewayOptions>
-}
-
-/**
- * What a successful {@link Gateway.reload} changed. Route ids and upstream names; `reused` upstreams kept their
- * pools, health and breaker state because their config did not change.
- *
- * @example
- * ```ts
- * const { routes, restartRequired } = await gateway.reload(next)
- * console.log(routes.added, restartRequired)
- * ```
- */
-export interface ReloadResult {
-  routes: { added: string[]; removed: string[]; kept: string[] }
-  upstreams: { added: string[]; removed: string[]; reused: string[]; replaced: string[] }
-  /**
-   * Policy instances of the new pipeline: `reused` ones had the same route, policy, mode and options (compared
-   * as JSON; options holding functions or class instances match only the same object) and keep their state
-   * (rate-limit counters, cache entries, JWKS); the others were created anew.
-   */
-  policies: { created: number; reused: number }
-  /** Paths of changed options that only apply after a restart (`server.port`, `admin.apiKey`, ...). */
-  restartRequired: string[]
 }
 
 /** A running (or ready to run) gateway. */

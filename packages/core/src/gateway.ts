@@ -2,9 +2,10 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { type AdminServer, createAdminServer } from './admin/admin-server.js'
 import { BUILT_IN_ADMIN_ENDPOINTS } from './admin/mounts.js'
+import type { ReloadResult } from './admin/types.js'
 import { systemClock } from './clock.js'
 import { coreErrors, GatewayError } from './errors.js'
-import type { Gateway, GatewayOptions, ReloadResult } from './gateway-types.js'
+import type { Gateway, GatewayOptions } from './gateway-types.js'
 import { noopLogger } from './logger.js'
 import {
   type CompiledPipeline,
@@ -14,11 +15,14 @@ import {
   type PipelineDeps,
   validateOptions,
 } from './pipeline.js'
+import type { Resources, UpstreamDirectory } from './policy/types.js'
 import { createListener, type Listener } from './server/listener.js'
 import { createRequestHandler, type HandlerRuntime, type LifecycleState } from './server/request-handler.js'
-import { createClientAddressResolver } from './server/request-meta.js'
 import { createUpgradeHandler, type UpgradedSockets } from './server/upgrade-handler.js'
 import { noopTelemetry } from './telemetry.js'
+import { createUpstreamDirectory } from './upstream/directory.js'
+import type { Upstream } from './upstream/types.js'
+import { createClientAddressResolver } from './util/ip.js'
 import { VERSION } from './version.js'
 
 /**
@@ -56,7 +60,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ? undefined
         : (key) => BUILT_IN_ADMIN_ENDPOINTS.includes(key) || (admin?.persistent.has(key) ?? false),
   }
-  let current: CompiledPipeline = await compilePipeline(options, deps)
+  let serving: ReadonlyMap<string, Upstream> = new Map()
+  const withUpstreams = withCoreResources(createUpstreamDirectory((name) => serving.get(name)))
+  let current: CompiledPipeline = await compilePipeline(withUpstreams(options), deps)
+  serving = current.upstreams
   const retiring = new Set<Promise<void>>()
 
   const state: LifecycleState = { ready: false, draining: false, inflight: 0, onIdle: undefined }
@@ -110,7 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     let compiled: CompiledPipeline
     try {
       checked = validateOptions(next)
-      compiled = await compilePipeline(next, deps, current)
+      compiled = await compilePipeline(withUpstreams(next), deps, current)
     } catch (error) {
       const issues = error instanceof GatewayError ? error.extensions?.issues : undefined
       log.error(
@@ -121,6 +128,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const old = current
     current = compiled
+    serving = compiled.upstreams
     runtime.pipeline = compiled.active
     const result = describeReload(old, compiled, {
       server: changedKeys(serverConfig, checked.server, 'server'),
@@ -145,7 +153,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       log: log.child({ component: 'admin' }),
       routes: () => current.routes,
       upstreams: () => current.upstreams,
-      config: () => ({ ...current.options, server: serverConfig, admin: validated.admin }),
+      config: () => ({
+        ...current.options,
+        resources: callerResources(current.options.resources),
+        server: serverConfig,
+        admin: validated.admin,
+      }),
       mounts: () => current.mounts,
       reload: source === undefined ? undefined : async () => reload(await source()),
     })
@@ -274,4 +287,16 @@ function displayHost({ address, family }: AddressInfo): string {
   if (address === '0.0.0.0') return '127.0.0.1'
   if (address === '::') return '[::1]'
   return family === 'IPv6' ? `[${address}]` : address
+}
+
+/** Adds the resources core owns (`upstreams`) to the caller's, replacing any passed under the same key. */
+function withCoreResources(upstreams: UpstreamDirectory): (options: GatewayOptions) => GatewayOptions {
+  return (options) => ({ ...options, resources: { ...options.resources, upstreams } as Partial<Resources> })
+}
+
+/** The resources as the caller passed them, for the admin config view. */
+function callerResources(resources: GatewayOptions['resources']): GatewayOptions['resources'] {
+  if (resources === undefined || !('upstreams' in resources)) return resources
+  const { upstreams: _core, ...rest } = resources as Partial<Resources>
+  return Object.keys(rest).length === 0 ? undefined : rest
 }

@@ -1,14 +1,12 @@
 import { AdminMountTable } from './admin/mounts.js'
 import { type AdminConfig, adminSchema } from './admin/schema.js'
-import type { AdminHandler, AdminMounts } from './admin/types.js'
+import type { RouteSummary } from './admin/types.js'
 import type { Clock } from './clock.js'
-import { configErrorMap } from './config/error-map.js'
-import { type ConfigIssue, collectIssues, formatIssues } from './config/format-issues.js'
-import { DEFAULT_ROUTE_METHODS, routeBaseSchema, type ServerConfig, serverSchema } from './config/schema.js'
 import { coreErrors } from './errors.js'
 import type { Exchange } from './exchange/exchange.js'
 import type { GatewayOptions, RouteConfig } from './gateway-types.js'
 import type { Logger } from './logger.js'
+import type { AdminHandler, AdminMounts } from './policy/admin.js'
 import {
   type CompiledChain,
   type InstantiateContext,
@@ -19,26 +17,18 @@ import {
 } from './policy/chain.js'
 import type { PolicyEntry } from './policy/types.js'
 import { GatewayRouter } from './router/router.js'
+import { DEFAULT_ROUTE_METHODS, routeBaseSchema } from './router/schema.js'
 import { createUpstreamPathMapper } from './router/upstream-path.js'
 import type { ActivePipeline, CompiledRoute } from './server/request-handler.js'
-import type { ClientAddressResolver } from './server/request-meta.js'
+import { type ServerConfig, serverSchema } from './server/schema.js'
 import type { Telemetry } from './telemetry.js'
 import { createUpstream } from './upstream/index.js'
 import { upstreamSchema } from './upstream/schema.js'
 import { createSplit, mirrorRequest } from './upstream/traffic.js'
 import type { Upstream } from './upstream/types.js'
-
-/** One row of the route table (admin `GET /routes`). */
-export interface RouteSummary {
-  readonly id: string
-  readonly methods: readonly string[]
-  readonly host: string | undefined
-  readonly pattern: string
-  /** The upstream, the split's upstreams, or undefined for a local handler. */
-  readonly upstream: string | readonly string[] | undefined
-  /** Policy names in run order, gateway-level first. */
-  readonly policies: readonly string[]
-}
+import { configErrorMap } from './util/error-map.js'
+import { type ConfigIssue, collectIssues, formatIssues } from './util/format-issues.js'
+import type { ClientAddressResolver } from './util/ip.js'
 
 /** Services a pipeline is compiled with; they outlive reloads. */
 export interface PipelineDeps {

@@ -32,7 +32,16 @@ export interface Telemetry {
   /** False when nothing listens; callers may skip building records. */
   readonly enabled: boolean
   decision(ex: Exchange, record: DecisionRecord): void
+  /**
+   * Adds `value` to a counter. `name` is `<area>_<name>` in snake_case, the area being the package
+   * (`ratelimit_denied`, `cache_requests`): no `gw_` prefix and no `_total`, which a Prometheus sink adds
+   * (`gw_ratelimit_denied_total`). Labels are bounded sets (route ids, outcomes), never keys or ips.
+   */
   count(name: string, value: number, labels?: Record<string, string>): void
+  /**
+   * Records one observation in a histogram. `name` is `<area>_<name>_<unit>` with a base unit (`_seconds`,
+   * `_bytes`); the Prometheus sink adds the `gw_` prefix.
+   */
   observe(name: string, value: number, labels?: Record<string, string>): void
 }
 

@@ -1,15 +1,9 @@
 import { connect } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import {
-  createGateway,
-  definePolicy,
-  type Gateway,
-  GatewayError,
-  type GatewayOptions,
-  type ManagedUpstream,
-} from '../src/index.js'
+import { createGateway, definePolicy, type Gateway, GatewayError, type GatewayOptions } from '../src/index.js'
 import { type FakeUpstream, startFakeUpstream } from '../src/testing/index.js'
+import type { ManagedUpstream } from '../src/upstream/index.js'
 
 const KEY = 'admin-key-0123456789abcdef'
 

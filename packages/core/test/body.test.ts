@@ -12,8 +12,20 @@ const bufferBody = definePolicy({
   schema: z.object({}),
   create: () => ({
     onRequest: async (ex) => {
+      if (ex.route.id.startsWith('/report') || ex.route.id.startsWith('/keep')) return
       const body = await readBody(ex, { limit: LIMIT })
       ex.request.headers['x-buffered-length'] = String(body.length)
+    },
+  }),
+})
+
+const bufferKeeping = definePolicy({
+  name: 'buffer-keeping',
+  stage: 'guard',
+  schema: z.object({}),
+  create: () => ({
+    onRequest: async (ex) => {
+      await readBody(ex, { limit: LIMIT, overflow: 'keep' })
     },
   }),
 })
@@ -64,7 +76,11 @@ describe('readBody through a real gateway', () => {
       server: { host: '127.0.0.1', port: 0 },
       upstreams: { up: { url: upstream.url } },
       policies: [bufferBody()],
-      routes: [{ path: '/*', upstream: 'up' }],
+      routes: [
+        { path: '/report/*', upstream: 'up', policies: [bufferKeeping({}, { mode: 'report' })] },
+        { path: '/keep/*', upstream: 'up', policies: [bufferKeeping({})] },
+        { path: '/*', upstream: 'up' },
+      ],
     })
     await gw.listen()
   })
@@ -97,5 +113,23 @@ describe('readBody through a real gateway', () => {
     expect(res.connection).toBe('close')
     expect(JSON.parse(res.body)).toMatchObject({ code: 'GW_ERR_BODY_TOO_LARGE' })
     expect(upstream.requests.length).toBe(requestsBefore)
+  })
+
+  it("with overflow 'keep' in report mode, forwards a chunked body past the limit intact", async () => {
+    const before = upstream.requests.length
+    const res = await sendChunked(`${gw.url}/report/stream`, 20, 500)
+    expect(res.status).toBe(200)
+    expect(upstream.requests.length).toBe(before + 1)
+    const seen = upstream.requests.at(-1)!
+    expect(seen.body.length).toBe(10_000)
+    expect(seen.body.equals(Buffer.alloc(10_000, 0x62))).toBe(true)
+  })
+
+  it("with overflow 'keep' when enforced, still answers 413 and closes the connection", async () => {
+    const before = upstream.requests.length
+    const res = await sendChunked(`${gw.url}/keep/stream`, 20, 500)
+    expect(res.status).toBe(413)
+    expect(res.connection).toBe('close')
+    expect(upstream.requests.length).toBe(before)
   })
 })

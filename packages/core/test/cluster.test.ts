@@ -50,7 +50,7 @@ class Primary {
   }
 
   /** Waits (bounded) until `test` holds, re-checking on every output chunk. */
-  async until<T>(test: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
+  async until<T>(test: () => T | undefined | false, what: string, ms = 60_000): Promise<T> {
     const deadline = Date.now() + ms
     for (;;) {
       const value = test()
@@ -124,7 +124,8 @@ async function pidsAnswering(url: string, want: number, max = 200): Promise<Set<
   return pids
 }
 
-describe('runCluster with 2 workers', () => {
+// Forking workers takes seconds on a busy machine: each wait is for a condition, bounded generously.
+describe('runCluster with 2 workers', { timeout: 120_000 }, () => {
   beforeAll(() => {
     if (!existsSync(dist)) throw new Error('build @gw/core first (pnpm --filter @gw/core build)')
   })

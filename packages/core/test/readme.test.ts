@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { adminSchema } from '../src/admin/schema.js'
-import { injectOptionsTable, renderOptionsTable } from '../src/config/options-table.js'
-import { routeBaseSchema, serverSchema } from '../src/config/schema.js'
+import { renderOptionsTable } from '../src/config/options-table.js'
+import { routeBaseSchema } from '../src/router/schema.js'
+import { serverSchema } from '../src/server/schema.js'
+import { expectOptionsTables } from '../src/testing/readme.js'
 import { upstreamSchema } from '../src/upstream/schema.js'
 
 const README = new URL('../README.md', import.meta.url)
@@ -10,12 +11,7 @@ const tables = { server: serverSchema, upstream: upstreamSchema, route: routeBas
 
 describe('README options tables', () => {
   it('match the zod schemas (regenerate with UPDATE_README=1 pnpm --filter @gw/core test)', () => {
-    const current = readFileSync(README, 'utf8')
-    let expected = current
-    for (const [name, schema] of Object.entries(tables))
-      expected = injectOptionsTable(expected, name, renderOptionsTable(schema))
-    if (process.env.UPDATE_README === '1') writeFileSync(README, expected)
-    else expect(current).toBe(expected)
+    expectOptionsTables(README, tables)
   })
 
   it('renders defaults, requiredness and nested objects', () => {

@@ -11,7 +11,7 @@ import { Agent, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { z } from 'zod'
-import { createPolicyRegistry, parseConfig, toGatewayOptions } from '../src/config/index.js'
+import { createPolicyRegistry, parseConfig, serverSchema, toGatewayOptions } from '../src/config/index.js'
 import {
   createGateway,
   definePolicy,
@@ -19,7 +19,6 @@ import {
   type GatewayOptions,
   noopLogger,
   respond,
-  serverSchema,
 } from '../src/index.js'
 import { createListener } from '../src/server/listener.js'
 import { httpsLocation } from '../src/server/redirect.js'

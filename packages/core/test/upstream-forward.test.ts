@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { noopLogger } from '../src/logger.js'
-import { createUpstream, type TrustProxy, type Upstream, type UpstreamInput } from '../src/upstream/index.js'
+import { createUpstream, type Upstream, type UpstreamInput } from '../src/upstream/index.js'
+import type { TrustProxy } from '../src/upstream/trust-proxy.js'
 import { type Front, send, startFront, startServer, type TestServer } from './upstream-harness.js'
 
 interface Echo {

@@ -1,19 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { normaliseIp } from '../src/server/request-meta.js'
+import { hasRequestBody } from '../src/upstream/body.js'
 import {
-  backoffDelay,
   buildUpstreamHeaders,
-  compileTrustProxy,
   connectionTokens,
   type ForwardingOptions,
   formatForwarded,
-  hasRequestBody,
-  isIdempotentMethod,
-  joinPath,
-  mapUpstreamError,
   prepareResponseHeaders,
-} from '../src/upstream/index.js'
+} from '../src/upstream/headers.js'
+import { mapUpstreamError } from '../src/upstream/map-error.js'
+import { backoffDelay, isIdempotentMethod } from '../src/upstream/retry.js'
+import { joinPath } from '../src/upstream/target.js'
+import { compileTrustProxy } from '../src/upstream/trust-proxy.js'
+import { normaliseIp } from '../src/util/ip.js'
 
 const options = (over: Partial<ForwardingOptions> = {}): ForwardingOptions => ({
   via: '1.1 gw',

@@ -5,8 +5,9 @@ import type { TLSSocket } from 'node:tls'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { createGateway, type Gateway, type UpstreamInput } from '../src/index.js'
+import { createGateway, type Gateway } from '../src/index.js'
 import { createTestCertificates, type TestCertificateAuthority } from '../src/testing/index.js'
+import type { UpstreamInput } from '../src/upstream/index.js'
 
 interface TlsUpstream {
   url: string

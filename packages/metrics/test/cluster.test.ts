@@ -33,9 +33,11 @@ describe('node:cluster aggregation', () => {
       const res = await fetch(server.url + '/metrics')
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
       const text = await res.text()
-      expect(sampleValue(text, 'gw_requests_total', { route: 'users' })).toBe(5)
-      expect(sampleValue(text, 'gw_request_duration_seconds_bucket', { route: 'users', le: '0.1' })).toBe(5)
-      expect(sampleValue(text, 'gw_request_duration_seconds_count', { route: 'users' })).toBe(5)
+      expect(sampleValue(text, 'gw_http_requests_total', { route: 'users' })).toBe(5)
+      expect(
+        sampleValue(text, 'gw_http_request_duration_seconds_bucket', { route: 'users', le: '0.1' }),
+      ).toBe(5)
+      expect(sampleValue(text, 'gw_http_request_duration_seconds_count', { route: 'users' })).toBe(5)
     } finally {
       await server.close()
     }

@@ -5,11 +5,11 @@ import {
   definePolicy,
   type Gateway,
   type GatewayOptions,
-  type ManagedUpstream,
   respond,
   z,
 } from '@gw/core'
 import { type FakeUpstream, freePort, startFakeUpstream } from '@gw/core/testing'
+import type { ManagedUpstream } from '@gw/core/upstream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   accessLog,
@@ -124,24 +124,28 @@ describe('metrics, access log and trace context through a real gateway', () => {
     const ok = { route: 'users', method: 'GET', status_class: '2xx', upstream: 'users' }
     const text = await eventually(
       async () => (await scrape()).text(),
-      (t) => sampleValue(t, 'gw_requests_total', { route: '__unmatched' }) === 1,
+      (t) => sampleValue(t, 'gw_http_requests_total', { route: '__unmatched' }) === 1,
     )
-    expect(sampleValue(text, 'gw_requests_total', ok)).toBe(3)
-    expect(sampleValue(text, 'gw_request_duration_seconds_count', ok)).toBe(3)
-    expect(sampleValue(text, 'gw_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(3)
-    expect(sampleValue(text, 'gw_request_duration_seconds_bucket', { ...ok, le: '30' })).toBe(3)
-    expect(sampleValue(text, 'gw_response_bytes_total', ok)).toBeGreaterThan(0)
-    expect(sampleValue(text, 'gw_request_bytes_total', { ...ok, method: 'POST' })).toBe(100)
+    expect(sampleValue(text, 'gw_http_requests_total', ok)).toBe(3)
+    expect(sampleValue(text, 'gw_http_request_duration_seconds_count', ok)).toBe(3)
+    expect(sampleValue(text, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(3)
+    expect(sampleValue(text, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '30' })).toBe(3)
+    expect(sampleValue(text, 'gw_http_response_bytes_total', ok)).toBeGreaterThan(0)
+    expect(sampleValue(text, 'gw_http_request_bytes_total', { ...ok, method: 'POST' })).toBe(100)
     expect(
-      sampleValue(text, 'gw_requests_total', { route: 'dead', status_class: '5xx', upstream: 'dead' }),
+      sampleValue(text, 'gw_http_requests_total', { route: 'dead', status_class: '5xx', upstream: 'dead' }),
     ).toBe(1)
     expect(sampleValue(text, 'gw_upstream_errors_total', { upstream: 'dead', kind: 'connect' })).toBe(1)
-    expect(sampleValue(text, 'gw_requests_total', { route: 'users', status_class: '4xx' })).toBe(1)
+    expect(sampleValue(text, 'gw_http_requests_total', { route: 'users', status_class: '4xx' })).toBe(1)
     expect(sampleValue(text, 'gw_policy_decisions_total', { policy: 'deny-admin', outcome: 'deny' })).toBe(1)
     expect(
-      sampleValue(text, 'gw_requests_total', { route: '__unmatched', status_class: '4xx', upstream: 'none' }),
+      sampleValue(text, 'gw_http_requests_total', {
+        route: '__unmatched',
+        status_class: '4xx',
+        upstream: 'none',
+      }),
     ).toBe(1)
-    expect(sampleValue(text, 'gw_requests_in_flight', { route: 'users' })).toBe(0)
+    expect(sampleValue(text, 'gw_http_requests_in_flight', { route: 'users' })).toBe(0)
     expect(text).not.toContain('/api/users/1')
     expect(text).not.toContain('/nowhere')
   })
@@ -171,7 +175,7 @@ describe('metrics, access log and trace context through a real gateway', () => {
     )
     expect(res.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8')
     const body = await res.text()
-    expect(body).toContain('# TYPE gw_requests counter')
+    expect(body).toContain('# TYPE gw_http_requests counter')
     expect(body.endsWith('# EOF\n')).toBe(true)
   })
 
@@ -274,9 +278,9 @@ describe('exposition choices', () => {
     await (await fetch(`${gw.url}/users/1`)).arrayBuffer()
     const text = await eventually(
       async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
-      (t) => sampleValue(t, 'gw_requests_total', { route: 'users' }) === 1,
+      (t) => sampleValue(t, 'gw_http_requests_total', { route: 'users' }) === 1,
     )
-    expect(sampleValue(text, 'gw_requests_total', { route: 'users' })).toBe(1)
+    expect(sampleValue(text, 'gw_http_requests_total', { route: 'users' })).toBe(1)
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404)
     expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405)
     expect((await fetch(`${gw.url}/metrics`)).status).toBe(404)
@@ -317,7 +321,7 @@ describe('exposition choices', () => {
     expect((await fromPolicy.text()).endsWith('# EOF\n')).toBe(true)
     const fromRoute = await fetch(`${gw.url}/scrape`)
     expect(fromRoute.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
-    expect(sampleValue(await fromRoute.text(), 'gw_requests_total', { route: 'users' })).toBe(1)
+    expect(sampleValue(await fromRoute.text(), 'gw_http_requests_total', { route: 'users' })).toBe(1)
   })
 
   it('binds nothing and records nothing when METRICS_ENABLED=false', async () => {
@@ -332,7 +336,7 @@ describe('exposition choices', () => {
     })
     expect((await fetch(`${gw.url}/users/1`)).status).toBe(200)
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow()
-    expect(sampleValue(await telemetry.registry.metrics(), 'gw_requests_total')).toBeUndefined()
+    expect(sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_total')).toBeUndefined()
   })
 
   it('times upstream calls per upstream and target', async () => {
@@ -410,7 +414,7 @@ describe('exposition choices', () => {
     const res = await fetch(`${gw.adminUrl}/metrics`, { headers: { 'x-admin-key': key } })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
-    expect(sampleValue(await res.text(), 'gw_requests_total', { route: 'users' })).toBe(1)
+    expect(sampleValue(await res.text(), 'gw_http_requests_total', { route: 'users' })).toBe(1)
     const open = await fetch(`${gw.adminUrl}/metrics`, {
       headers: { 'x-admin-key': key, accept: 'application/openmetrics-text; version=1.0.0' },
     })

@@ -1,5 +1,3 @@
-import type { Logger } from '@gw/core'
-
 /** One parsed sample of a Prometheus text exposition. */
 export interface Sample {
   name: string
@@ -42,42 +40,4 @@ export function sampleValue(
   )
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`)
   return found[0]?.value
-}
-
-/** A log record captured by {@link createCapturingLogger}. */
-export interface LogRecord {
-  level: string
-  msg: string | undefined
-  fields: Record<string, unknown>
-}
-
-/** A pino-compatible logger that keeps every record (with child bindings merged) in `records`. */
-export function createCapturingLogger(
-  level = 'info',
-): Logger & { records: LogRecord[]; lines: (msg: string) => Record<string, unknown>[] } {
-  const records: LogRecord[] = []
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const write =
-      (name: string) =>
-      (obj: unknown, msg?: string): void => {
-        const fields =
-          typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>) : { msg: obj }
-        records.push({ level: name, msg, fields: JSON.parse(JSON.stringify({ ...bindings, ...fields })) })
-      }
-    return {
-      level,
-      fatal: write('fatal'),
-      error: write('error'),
-      warn: write('warn'),
-      info: write('info'),
-      debug: write('debug'),
-      trace: write('trace'),
-      child: (more) => make({ ...bindings, ...more }),
-    }
-  }
-  const root = make({})
-  return Object.assign(root, {
-    records,
-    lines: (msg: string) => records.filter((r) => r.msg === msg).map((r) => r.fields),
-  })
 }

@@ -1,8 +1,8 @@
 import { request } from 'node:http'
+import { createRecordingLogger } from '@gw/core/testing'
 import { Gauge } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createPrometheusTelemetry, startMetricsServer } from '../src/index.js'
-import { createCapturingLogger } from './helpers.js'
 
 function head(url: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -44,14 +44,14 @@ describe('metrics listener', () => {
         throw new Error('secret internal detail')
       },
     })
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     const server = await startMetricsServer(telemetry, { port: 0, host: '127.0.0.1', path: '/prom', log })
     try {
       const res = await fetch(server.url + '/prom')
       expect(res.status).toBe(500)
       const body = await res.text()
       expect(body).toBe('GW_ERR_METRICS_SCRAPE: metrics collection failed\n')
-      expect(log.records.find((r) => r.msg === 'metrics collection failed')?.fields.code).toBe(
+      expect(log.entries.find((r) => r.msg === 'metrics collection failed')?.fields.code).toBe(
         'GW_ERR_METRICS_SCRAPE',
       )
     } finally {

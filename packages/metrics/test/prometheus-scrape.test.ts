@@ -93,11 +93,11 @@ describe.skipIf(!required)('a real Prometheus server scrapes the gateway', () =>
     }
   }
 
-  it('ingests gw_requests_total with bounded labels and the duration histogram', async () => {
+  it('ingests gw_http_requests_total with bounded labels and the duration histogram', async () => {
     let result: Awaited<ReturnType<typeof query>> = []
     for (let i = 0; i < 150 && result.length === 0; i++) {
       if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`)
-      result = await query('gw_requests_total{route="users"}')
+      result = await query('gw_http_requests_total{route="users"}')
       if (result.length === 0) await new Promise((r) => setTimeout(r, 100))
     }
     expect(result).toHaveLength(1)
@@ -109,7 +109,7 @@ describe.skipIf(!required)('a real Prometheus server scrapes the gateway', () =>
       upstream: 'users',
     })
     expect(result[0]!.value[1]).toBe('3')
-    const count = await query('sum(gw_request_duration_seconds_count{route="users"})')
+    const count = await query('sum(gw_http_request_duration_seconds_count{route="users"})')
     expect(count[0]?.value[1]).toBe('3')
     const up = await query('up{job="gw"}')
     expect(up[0]?.value[1]).toBe('1')

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
-import type { z } from '@gw/core'
+import { readFileSync } from 'node:fs'
+import { expectOptionsTables } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
 import {
   accessLogSchema,
@@ -9,13 +9,6 @@ import {
   traceContextSchema,
 } from '../src/index.js'
 
-interface OptionsTable {
-  renderOptionsTable(schema: z.ZodType): string
-  injectOptionsTable(markdown: string, name: string, table: string): string
-}
-
-// The generator is exported by @gw/core/config.
-const generator = '@gw/core/config'
 const README = new URL('../README.md', import.meta.url)
 const tables = {
   telemetry: prometheusTelemetrySchema,
@@ -25,14 +18,8 @@ const tables = {
 }
 
 describe('README', () => {
-  it('options tables match the zod schemas (regenerate with UPDATE_README=1 pnpm --filter @gw/metrics test)', async () => {
-    const { renderOptionsTable, injectOptionsTable } = (await import(generator)) as OptionsTable
-    const current = readFileSync(README, 'utf8')
-    let expected = current
-    for (const [name, schema] of Object.entries(tables))
-      expected = injectOptionsTable(expected, name, renderOptionsTable(schema))
-    if (process.env.UPDATE_README === '1') writeFileSync(README, expected)
-    else expect(current).toBe(expected)
+  it('options tables match the zod schemas (regenerate with UPDATE_README=1 pnpm --filter @gw/metrics test)', () => {
+    expectOptionsTables(README, tables)
   })
 
   it('lists every error code', () => {

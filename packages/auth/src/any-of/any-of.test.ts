@@ -1,7 +1,6 @@
-import { createManualClock, createTestPipeline } from '@gw/core/testing'
+import { createManualClock, createRecordingLogger, createTestPipeline } from '@gw/core/testing'
 import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import { apiKey, hashApiKey } from '../api-key/index.js'
 import { jwt } from '../jwt/index.js'

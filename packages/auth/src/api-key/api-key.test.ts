@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createManualClock, createTestPipeline } from '@gw/core/testing'
+import { createManualClock, createRecordingLogger, createTestPipeline } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
-import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import { apiKey, generateApiKey, hashApiKey } from './index.js'
 

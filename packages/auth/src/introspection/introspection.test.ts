@@ -1,6 +1,5 @@
-import { createManualClock, createTestPipeline } from '@gw/core/testing'
+import { createManualClock, createRecordingLogger, createTestPipeline } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
-import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import type { AuthFetch } from '../shared/fetch.js'
 import { introspection } from './index.js'

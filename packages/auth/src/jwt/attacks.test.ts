@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createManualClock, createTestPipeline } from '@gw/core/testing'
+import { createManualClock, createRecordingLogger, createTestPipeline } from '@gw/core/testing'
 import {
   base64url,
   CompactEncrypt,
@@ -13,7 +13,6 @@ import {
   SignJWT,
 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { principalEcho } from '../../test/helpers/principal-echo.js'
 import { jwt } from './index.js'
 

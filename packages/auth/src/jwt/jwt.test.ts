@@ -1,8 +1,12 @@
 import { GatewayError, noopLogger, noopTelemetry, principalKey, type SetupContext } from '@gw/core'
-import { createManualClock, createTestExchange, createTestPipeline } from '@gw/core/testing'
+import {
+  createManualClock,
+  createRecordingLogger,
+  createTestExchange,
+  createTestPipeline,
+} from '@gw/core/testing'
 import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createRecordingLogger } from '../../test/helpers/logger.js'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import { authErrors } from '../errors.js'
 import { jwt } from './index.js'

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { type Exchange, z } from '@gw/core'
+import { cookieValues, type Exchange, withoutCookie, z } from '@gw/core'
 
 /** Where a credential is read from. */
 export const credentialSourceSchema = z.discriminatedUnion('in', [
@@ -128,18 +128,11 @@ function rawHeaderCount(ex: Exchange, name: string): number {
 }
 
 function cookieReader(name: string): SourceReader {
-  const needle = `${name}=`
   return (ex) => {
-    const header = ex.request.headers.cookie
-    if (header === undefined || !header.includes(needle)) return undefined
-    let found: string | undefined
-    for (const pair of header.split(';')) {
-      const trimmed = pair.trim()
-      if (!trimmed.startsWith(needle)) continue
-      if (found !== undefined) return DUPLICATE
-      found = trimmed.slice(needle.length)
-    }
-    if (found === undefined) return undefined
+    const values = cookieValues(ex.request.headers.cookie, name)
+    if (values.length === 0) return undefined
+    if (values.length > 1) return DUPLICATE
+    const found = values[0]!
     if (found === '') return MALFORMED
     try {
       return decodeURIComponent(found)
@@ -166,16 +159,13 @@ function compileStripper(source: CredentialSource): (ex: Exchange) => void {
     }
   }
   if (source.in === 'cookie') {
-    const needle = `${source.name}=`
+    const name = source.name
     return (ex) => {
-      const header = ex.request.headers.cookie
-      if (header === undefined || !header.includes(needle)) return
-      const kept = header
-        .split(';')
-        .map((pair) => pair.trim())
-        .filter((pair) => pair !== '' && !pair.startsWith(needle))
-      if (kept.length === 0) delete ex.request.headers.cookie
-      else ex.request.headers.cookie = kept.join('; ')
+      const headers = ex.request.headers
+      if (headers.cookie === undefined) return
+      const kept = withoutCookie(headers.cookie, name)
+      if (kept === undefined) delete headers.cookie
+      else headers.cookie = kept
     }
   }
   return (ex) => {

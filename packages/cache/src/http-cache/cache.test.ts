@@ -581,7 +581,7 @@ describe('RFC 5861', () => {
     const store = new MemoryCacheStore({ clock })
     const pipeline = await createTestPipeline([cache({ store })], {
       clock,
-      resources: { upstreams: { up: upstream } },
+      upstreams: { up: upstream },
       upstream: () =>
         reply(
           200,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
-import { noopLogger, validateChainOrder } from '@gw/core'
+import { noopLogger } from '@gw/core'
 import { formatIssues, loadConfigFile, toGatewayOptions } from '@gw/core/config'
+import { validateChainOrder } from '@gw/core/runner'
 import { createFileResources } from '../resources.js'
 import type { CliContext } from '../run-cli.js'
 import { loadRegistry } from './load-registry.js'

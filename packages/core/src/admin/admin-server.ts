@@ -3,14 +3,13 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { coreErrors, GatewayError, renderProblem, toGatewayError } from '../errors.js'
-import type { ReloadResult } from '../gateway-types.js'
 import type { Logger } from '../logger.js'
-import type { RouteSummary } from '../pipeline.js'
+import type { AdminHandler, AdminReply, AdminRequest } from '../policy/admin.js'
 import type { ManagedUpstream, Upstream } from '../upstream/types.js'
 import { AdminMountTable, BUILT_IN_ADMIN_ENDPOINTS } from './mounts.js'
 import { redactConfig } from './redact.js'
 import type { AdminConfig } from './schema.js'
-import type { AdminHandler, AdminReply, AdminRequest } from './types.js'
+import type { ReloadResult, RouteSummary } from './types.js'
 
 /** What the admin listener reads from the gateway, always the current pipeline. */
 export interface AdminContext {

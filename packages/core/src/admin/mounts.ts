@@ -1,5 +1,5 @@
 import { coreErrors } from '../errors.js'
-import type { AdminHandler, AdminMounts } from './types.js'
+import type { AdminHandler, AdminMounts } from '../policy/admin.js'
 
 /**
  * The endpoints the admin listener itself serves; mounts cannot take them.

@@ -1,70 +1,41 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import type { Logger } from '../logger.js'
-import type { MaybePromise } from '../policy/types.js'
-
 /**
- * An admin request as a mounted handler sees it: already authenticated, never routed through user policies.
+ * One row of the route table (admin `GET /routes`).
  *
  * @example
  * ```ts
- * const handler: AdminHandler = async (req) => ({ body: { purged: await purge(req.query.get('tag')) } })
+ * const row: RouteSummary = { id: 'users', methods: ['GET'], host: undefined, pattern: '/users/*', upstream: 'users', policies: ['jwt'] }
  * ```
  */
-export interface AdminRequest {
-  readonly method: string
-  /** Path without the query string. */
-  readonly path: string
-  readonly query: URLSearchParams
-  readonly headers: IncomingHttpHeaders
-  /** A per-request id, also sent as `x-request-id`. */
+export interface RouteSummary {
   readonly id: string
-  /** Reads the body as JSON (at most 1 MiB): `undefined` when empty; a 400 / 413 problem when invalid. */
-  json(): Promise<unknown>
-  readonly log: Logger
+  readonly methods: readonly string[]
+  readonly host: string | undefined
+  readonly pattern: string
+  /** The upstream, the split's upstreams, or undefined for a local handler. */
+  readonly upstream: string | readonly string[] | undefined
+  /** Policy names in run order, gateway-level first. */
+  readonly policies: readonly string[]
 }
 
 /**
- * What a mounted admin handler returns: a body (default `{}`), status (default 200) and extra headers. A
- * string body is sent as it is (content type from `headers`, default `text/plain; charset=utf-8`), anything
- * else as JSON. Throw a `GatewayError` for an error: it is sent as problem+json.
+ * What a successful `Gateway.reload` changed. Route ids and upstream names; `reused` upstreams kept their
+ * pools, health and breaker state because their config did not change.
  *
  * @example
  * ```ts
- * const reply: AdminReply = { status: 202, body: { accepted: true } }
- * const text: AdminReply = { body: 'ok\n', headers: { 'content-type': 'text/plain; version=0.0.4' } }
+ * const { routes, restartRequired } = await gateway.reload(next)
+ * console.log(routes.added, restartRequired)
  * ```
  */
-export interface AdminReply {
-  status?: number
-  body?: unknown
-  headers?: Record<string, string>
-}
-
-/**
- * An operator endpoint handler.
- *
- * @example
- * ```ts
- * const ping: AdminHandler = () => ({ body: { pong: true } })
- * ```
- */
-export type AdminHandler = (req: AdminRequest) => MaybePromise<AdminReply>
-
-/**
- * Where packages and apps add operator endpoints to the admin listener (`setup.admin?.mount(...)` in a
- * policy's `create()`, `gateway.admin?.mount(...)` in app code). Paths are exact (no parameters; use the
- * query string), methods upper case; a path or method taken twice, or one of the built-in endpoints, is a
- * start-up error. Mounts made by policies belong to their pipeline: a reload drops them with the old
- * policies and the new policies mount again.
- *
- * @example
- * ```ts
- * create(config, setup) {
- *   setup.admin?.mount('POST', '/cache/purge', async (req) => ({ body: await purge(await req.json()) }))
- *   return { onRequest: ... }
- * }
- * ```
- */
-export interface AdminMounts {
-  mount(method: string, path: string, handler: AdminHandler): void
+export interface ReloadResult {
+  routes: { added: string[]; removed: string[]; kept: string[] }
+  upstreams: { added: string[]; removed: string[]; reused: string[]; replaced: string[] }
+  /**
+   * Policy instances of the new pipeline: `reused` ones had the same route, policy, mode and options (compared
+   * as JSON; options holding functions or class instances match only the same object) and keep their state
+   * (rate-limit counters, cache entries, JWKS); the others were created anew.
+   */
+  policies: { created: number; reused: number }
+  /** Paths of changed options that only apply after a restart (`server.port`, `admin.apiKey`, ...). */
+  restartRequired: string[]
 }

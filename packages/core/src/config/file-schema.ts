@@ -2,17 +2,12 @@ import { z } from 'zod'
 import { type AdminConfig, type AdminInput, adminSchema } from '../admin/schema.js'
 import { workersSchema } from '../cluster/schema.js'
 import type { PolicyDefinition, PolicyMode } from '../policy/types.js'
+import { type RouteBaseInput, routeBaseSchema } from '../router/schema.js'
+import { type ServerConfig, type ServerInput, serverSchema } from '../server/schema.js'
 import { type UpstreamConfig, upstreamSchema } from '../upstream/schema.js'
-import { duration } from './duration.js'
-import { configErrorMap } from './error-map.js'
+import { duration } from '../util/duration.js'
+import { configErrorMap } from '../util/error-map.js'
 import type { PolicyRegistry } from './registry.js'
-import {
-  type RouteBaseInput,
-  routeBaseSchema,
-  type ServerConfig,
-  type ServerInput,
-  serverSchema,
-} from './schema.js'
 
 /**
  * A policy entry as written in a file. `options` are kept exactly as written (after `${VAR}` substitution):

@@ -3,10 +3,10 @@ import { extname } from 'node:path'
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { coreErrors, type GatewayError } from '../errors.js'
+import { configErrorMap } from '../util/error-map.js'
+import { type ConfigIssue, collectIssues, formatIssues, formatPath } from '../util/format-issues.js'
 import { type EnvSource, expandEnv } from './env.js'
-import { configErrorMap } from './error-map.js'
 import { buildConfigSchema, type FileConfig, referenceProblems } from './file-schema.js'
-import { type ConfigIssue, collectIssues, formatIssues, formatPath } from './format-issues.js'
 import type { PolicyRegistry } from './registry.js'
 
 /** Syntax of a config text. */

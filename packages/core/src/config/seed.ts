@@ -1,6 +1,6 @@
+import type { ServerInput } from '../server/schema.js'
 import type { UpstreamInput } from '../upstream/schema.js'
 import type { FileConfigInput, FileRouteInput } from './file-schema.js'
-import type { ServerInput } from './schema.js'
 
 /** One backend of the seed project's `config/gateway.config.js`. */
 export interface SeedBackend {

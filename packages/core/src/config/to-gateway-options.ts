@@ -2,8 +2,8 @@ import { coreErrors, GatewayError } from '../errors.js'
 import type { GatewayOptions, RouteConfig } from '../gateway-types.js'
 import { createEntry } from '../policy/define-policy.js'
 import type { PolicyEntry } from '../policy/types.js'
+import { type ConfigIssue, formatIssues } from '../util/format-issues.js'
 import type { FileConfig, FilePolicyEntry } from './file-schema.js'
-import { type ConfigIssue, formatIssues } from './format-issues.js'
 import type { PolicyRegistry } from './registry.js'
 
 /**

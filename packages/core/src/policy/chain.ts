@@ -1,10 +1,10 @@
-import type { AdminMounts } from '../admin/types.js'
 import type { Clock } from '../clock.js'
 import { coreErrors } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { StateKey } from '../state.js'
 import type { Telemetry } from '../telemetry.js'
+import type { AdminMounts } from './admin.js'
 import {
   type GwResponse,
   type MaybePromise,

@@ -1,7 +1,7 @@
 import type { z } from 'zod'
-import { configErrorMap } from '../config/error-map.js'
-import { collectIssues, formatIssues } from '../config/format-issues.js'
 import { coreErrors } from '../errors.js'
+import { configErrorMap } from '../util/error-map.js'
+import { collectIssues, formatIssues } from '../util/format-issues.js'
 import type {
   EntrySettings,
   GwResponse,

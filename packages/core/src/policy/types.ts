@@ -1,12 +1,13 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { z } from 'zod'
-import type { AdminMounts } from '../admin/types.js'
 import type { Clock } from '../clock.js'
 import type { GatewayError } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { StateKey } from '../state.js'
 import type { Telemetry } from '../telemetry.js'
+import type { AdminMounts } from './admin.js'
 
 /** A value or a promise of it. Handlers that finish synchronously should return plain values. */
 export type MaybePromise<T> = T | Promise<T>
@@ -81,8 +82,52 @@ export interface PolicyHandlers {
  * }
  * ```
  */
-// biome-ignore lint/suspicious/noEmptyInterface: extended by module augmentation in policy packages
-export interface Resources {}
+export interface Resources {
+  /**
+   * Core's forwarding for policies that call an upstream themselves (cache background refresh, aggregation).
+   * Always present in a gateway built by `createGateway` (core provides it; it cannot be passed in), and in a
+   * test pipeline given `upstreams`.
+   */
+  upstreams: UpstreamDirectory
+}
+
+/**
+ * What to send with {@link UpstreamDirectory.forward}. Unset fields come from the exchange the request derives from.
+ */
+export interface SubrequestInit {
+  /** Upstream name; default: the route's upstream. */
+  readonly upstream?: string
+  /** Method; default `GET`. */
+  readonly method?: string
+  /** Request headers (lowercase names); default: a copy of the client's request headers. */
+  readonly headers?: IncomingHttpHeaders
+  /** Path and query sent upstream; default: the exchange's `upstreamPath`. */
+  readonly path?: string
+  /** Request body; default none. */
+  readonly body?: Buffer
+}
+
+/**
+ * The gateway's upstreams as policies see them (`setup.need('upstreams')`). Names resolve against the
+ * configuration serving at call time, so a policy instance kept across a reload reaches the current upstreams.
+ *
+ * @example
+ * ```ts
+ * const upstreams = setup.need('upstreams')
+ * const res = await upstreams.forward(ex, { headers: { accept: 'application/json' } })
+ * ```
+ */
+export interface UpstreamDirectory {
+  /** Whether an upstream of that name is configured now. */
+  has(name: string): boolean
+  /**
+   * Sends a request derived from `ex` (same request id, route, client ip, host and logger; its own empty body
+   * unless `init.body`; not aborted when the client goes away) through core's forwarding: balancing, retries,
+   * breaker, timeouts and header rules as for proxied requests. Resolves with the response (body streamed:
+   * read or destroy it) or rejects with a `GatewayError` (502 / 503 / 504; 503 `GW_ERR_NO_UPSTREAM` when no upstream has that name).
+   */
+  forward(ex: Exchange, init?: SubrequestInit): Promise<GwResponse>
+}
 
 /** What a policy's `create()` receives besides its config: start-up services, never per-request state. */
 export interface SetupContext {

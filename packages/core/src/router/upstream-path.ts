@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { rewriteSchema } from '../config/schema.js'
+import type { rewriteSchema } from './schema.js'
 
 /** Computes the path and query sent upstream from the request target. Built once per route. */
 export type UpstreamPathMapper = (url: string) => string

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
-import type { TlsConfig } from '../config/schema.js'
 import { coreErrors } from '../errors.js'
+import type { TlsConfig } from './schema.js'
 
 /** The certificates of an HTTPS listener, read from their files and checked. */
 export interface LoadedCertificates {

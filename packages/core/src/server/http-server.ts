@@ -8,9 +8,9 @@ import {
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { finished } from 'node:stream'
-import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError, renderProblem } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { ServerConfig } from './schema.js'
 
 /**
  * Creates the node:http server with gw's limits and a `clientError` handler that answers malformed requests

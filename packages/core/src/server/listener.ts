@@ -11,11 +11,11 @@ import {
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import type { ServerConfig, TlsConfig } from '../config/schema.js'
 import type { Logger } from '../logger.js'
 import { type LoadedCertificates, loadCertificates } from './certificates.js'
 import { answerProtocolErrors, createHttpServer, httpServerOptions } from './http-server.js'
 import { createRedirectServer } from './redirect.js'
+import type { ServerConfig, TlsConfig } from './schema.js'
 
 /** The server a gateway listens with: node:http, node:https (TLS, HTTP/1.1) or node:http2 (TLS, h2 + HTTP/1.1). */
 export type GatewayServer = HttpServer | HttpsServer | Http2SecureServer

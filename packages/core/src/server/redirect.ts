@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { RedirectHttpConfig } from '../config/schema.js'
 import { coreErrors, renderProblem } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { validHost } from './request-meta.js'
+import type { RedirectHttpConfig } from './schema.js'
 
 /**
  * Builds the `Location` of a redirect to HTTPS: always the `https` scheme, the configured host name or the

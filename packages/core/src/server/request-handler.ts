@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
-import type { ServerConfig } from '../config/schema.js'
 import { coreErrors, type GatewayError } from '../errors.js'
 import { Exchange, GwRequest, type RouteInfo, UNMATCHED_ROUTE } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
@@ -12,7 +11,9 @@ import { buildOutcome, completeExchange, discardBody, errorResponse, runExchange
 import type { GwResponse } from '../policy/types.js'
 import type { GatewayRouter } from '../router/router.js'
 import type { UpstreamPathMapper } from '../router/upstream-path.js'
-import { acceptRequestId, type ClientAddressResolver, hasDotSegment, validHost } from './request-meta.js'
+import type { ClientAddressResolver } from '../util/ip.js'
+import { acceptRequestId, hasDotSegment, validHost } from './request-meta.js'
+import type { ServerConfig } from './schema.js'
 
 /** What the router stores per route. */
 export interface CompiledRoute {

@@ -51,6 +51,22 @@ const echo: FakeUpstreamHandler = (_req, res, recorded) => {
 }
 
 /**
+ * A handler for a stand-in service whose answer shows what it was asked for: 200 JSON `{ ok: true, path }`
+ * (`path` with the query string).
+ *
+ * @example
+ * ```ts
+ * const users = await startFakeUpstream(answerPath)
+ * // GET /users/1?x=1 -> {"ok":true,"path":"/users/1?x=1"}
+ * ```
+ */
+export const answerPath: FakeUpstreamHandler = (req, res) => {
+  const body = JSON.stringify({ ok: true, path: req.url })
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+/**
  * Starts a real upstream on an ephemeral loopback port that records what it receives; by default it echoes
  * the request as JSON.
  *

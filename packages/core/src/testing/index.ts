@@ -8,6 +8,7 @@ export {
 export { createManualClock, type ManualClock } from './clock.js'
 export { createTestExchange, type TestExchangeOptions, type TestRequest } from './exchange.js'
 export {
+  answerPath,
   type FakeUpstream,
   type FakeUpstreamHandler,
   type FakeUpstreamOptions,
@@ -16,6 +17,14 @@ export {
 } from './fake-upstream.js'
 export { freePort } from './free-port.js'
 export {
+  createRecordingLogger,
+  eventually,
+  jsonLines,
+  LogCapture,
+  type RecordedLogEntry,
+  type RecordingLogger,
+} from './logs.js'
+export {
   createTestPipeline,
   type PipelineResult,
   runPipeline,
@@ -23,5 +32,7 @@ export {
   type TestPipelineOptions,
   type TestUpstream,
 } from './pipeline.js'
+export { waitForOutput } from './process.js'
+export { expectOptionsTables } from './readme.js'
 export { type RequireRedisOptions, requireRedis } from './redis.js'
 export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'

@@ -12,6 +12,8 @@ import { localResponse } from '../policy/define-policy.js'
 import { buildOutcome, completeExchange, runExchange } from '../policy/runner.js'
 import type { GwResponse, MaybePromise, Outcome, PolicyEntry, Resources } from '../policy/types.js'
 import { noopTelemetry, type Telemetry } from '../telemetry.js'
+import { createUpstreamDirectory } from '../upstream/directory.js'
+import type { Upstream } from '../upstream/types.js'
 import { createManualClock } from './clock.js'
 import { createTestExchange, type TestRequest } from './exchange.js'
 
@@ -28,6 +30,11 @@ export interface TestPipelineOptions {
   log?: Logger
   telemetry?: Telemetry
   resources?: Partial<Resources>
+  /**
+   * Upstreams by name for the `upstreams` resource (policies that forward on their own, e.g. a cache's
+   * background refresh); without it the resource is missing, unless given in `resources`.
+   */
+  upstreams?: Readonly<Record<string, Upstream>>
   /** Route id passed to route-level setup. Default `test`. */
   routeId?: string
 }
@@ -81,7 +88,7 @@ export async function createTestPipeline(
     log,
     clock,
     telemetry,
-    resources: options.resources ?? {},
+    resources: withUpstreams(options),
   })
   let upstreamCalls = 0
   const upstream = options.upstream ?? { status: 200, body: { ok: true } }
@@ -140,6 +147,17 @@ export async function runPipeline(
     return await pipeline.run(request)
   } finally {
     await pipeline.close()
+  }
+}
+
+function withUpstreams(options: TestPipelineOptions): Partial<Resources> {
+  const upstreams = options.upstreams
+  if (upstreams === undefined) return options.resources ?? {}
+  return {
+    upstreams: createUpstreamDirectory((name) =>
+      Object.hasOwn(upstreams, name) ? upstreams[name] : undefined,
+    ),
+    ...options.resources,
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { duration } from '../config/duration.js'
+import { duration } from '../util/duration.js'
 
 /** Connection-pool options of an upstream target (one undici Pool per target). */
 export const poolSchema = z

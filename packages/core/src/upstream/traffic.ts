@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream'
-import { Exchange, GwRequest } from '../exchange/exchange.js'
+import type { Exchange } from '../exchange/exchange.js'
 import type { GwResponse } from '../policy/types.js'
 import { WeightedRoundRobinBalancer } from './balancers/weighted-round-robin.js'
 import { hasRequestBody } from './body.js'
+import { deriveExchange } from './directory.js'
 import type { Upstream } from './types.js'
 
 /** One branch of a traffic split. */
@@ -45,8 +46,6 @@ export function createSplit(branches: readonly SplitBranch[]): () => Upstream {
   return () => wrr.pick(undefined, undefined)!.upstream
 }
 
-const EMPTY: readonly Buffer[] = []
-
 /**
  * Sends a copy of the request to a shadow upstream, fire-and-forget: it returns at once, the shadow's answer is
  * read and discarded, its failures are logged at debug and never reach the client. A request whose body is
@@ -62,23 +61,7 @@ const EMPTY: readonly Buffer[] = []
 export function mirrorRequest(ex: Exchange, shadow: Upstream): boolean {
   const request = ex.request
   if (ex.bufferedBody === undefined && hasRequestBody(request.headers, request.body)) return false
-  const copy = new Exchange({
-    id: ex.id,
-    request: new GwRequest({
-      method: request.method,
-      url: request.url,
-      headers: { ...request.headers },
-      body: Readable.from(EMPTY),
-      ip: request.ip,
-      protocol: request.protocol,
-      host: request.host,
-    }),
-    route: ex.route,
-    upstreamPath: ex.upstreamPath,
-    clock: { now: () => ex.now() },
-    log: ex.log,
-  })
-  if (ex.bufferedBody !== undefined) copy.bufferedBody = ex.bufferedBody
+  const copy = deriveExchange(ex, { method: request.method, body: ex.bufferedBody })
   shadow.forward(copy).then(discard, (error: unknown) => {
     ex.log.debug({ upstream: shadow.name, err: error }, 'mirrored request failed (ignored)')
   })

@@ -1,4 +1,4 @@
-import { createClientAddressResolver } from '../server/request-meta.js'
+import { createClientAddressResolver } from '../util/ip.js'
 
 /**
  * Which direct peers are trusted proxies: a list of addresses / CIDR blocks, a predicate, or an object with an

@@ -1,7 +1,6 @@
 import { definePolicy, principalKey, respond, z } from '@gw/core'
-import { createManualClock, createTestPipeline, runPipeline } from '@gw/core/testing'
+import { createManualClock, createRecordingLogger, createTestPipeline, runPipeline } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
-import { createCapturingLogger } from '../../test/helpers.js'
 import { createPrometheusTelemetry } from '../prometheus/telemetry.js'
 import { traceContext } from '../trace-context/index.js'
 import { accessLog } from './index.js'
@@ -41,7 +40,7 @@ const limiter = definePolicy({
 
 describe('access-log policy', () => {
   it('writes one JSON line with request, response, principal, trace and cache fields', async () => {
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     const clock = createManualClock()
     await runPipeline(
       [traceContext({}), accessLog({ headers: ['user-agent'] }), authenticate({})],
@@ -66,7 +65,7 @@ describe('access-log policy', () => {
         },
       },
     )
-    const lines = log.lines(MSG)
+    const lines = log.withMessage(MSG)
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatchObject({
       reqId: 'req-1',
@@ -87,11 +86,11 @@ describe('access-log policy', () => {
     })
     expect(lines[0]!.spanId).toMatch(/^[0-9a-f]{16}$/)
     expect(lines[0]!.query).toBeUndefined()
-    expect(log.records.find((r) => r.msg === MSG)?.level).toBe('info')
+    expect(log.entries.find((r) => r.msg === MSG)?.level).toBe('info')
   })
 
   it('redacts credentials in headers and query, configured headers and fields', async () => {
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     await runPipeline(
       [
         accessLog({
@@ -114,7 +113,7 @@ describe('access-log policy', () => {
       },
       { log },
     )
-    const [line] = log.lines(MSG)
+    const [line] = log.withMessage(MSG)
     expect(JSON.stringify(line)).not.toMatch(/s3cret/)
     expect(line).toMatchObject({
       query: 'api_key=[REDACTED]&page=2&session=[REDACTED]&access_token=[REDACTED]&Token=[REDACTED]',
@@ -130,10 +129,10 @@ describe('access-log policy', () => {
   })
 
   it('writes decisions and the rate-limit outcome of a denied request', async () => {
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     const telemetry = createPrometheusTelemetry({ defaultMetrics: false, logDecisions: 'none' })
     await runPipeline([accessLog({}), limiter({})], { ip: '198.51.100.4' }, { log, telemetry })
-    const [line] = log.lines(MSG)
+    const [line] = log.withMessage(MSG)
     expect(line).toMatchObject({
       status: 429,
       rateLimit: 'deny',
@@ -143,37 +142,37 @@ describe('access-log policy', () => {
   })
 
   it('samples successes but always keeps errors and denials', async () => {
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     let status = 200
     const pipeline = await createTestPipeline([accessLog({ sampleRate: 0 })], {
       log,
       upstream: () => ({ status, headers: {}, body: null }),
     })
     for (let i = 0; i < 20; i++) await pipeline.run()
-    expect(log.lines(MSG)).toHaveLength(0)
+    expect(log.withMessage(MSG)).toHaveLength(0)
     status = 502
     await pipeline.run()
     status = 404
     await pipeline.run()
-    expect(log.lines(MSG).map((l) => l.status)).toEqual([502, 404])
+    expect(log.withMessage(MSG).map((l) => l.status)).toEqual([502, 404])
     await pipeline.close()
 
-    const strict = createCapturingLogger()
+    const strict = createRecordingLogger()
     await runPipeline(
       [accessLog({ sampleRate: 0, alwaysLogErrors: false })],
       {},
       { log: strict, upstream: { status: 500 } },
     )
-    expect(strict.lines(MSG)).toHaveLength(0)
+    expect(strict.withMessage(MSG)).toHaveLength(0)
   })
 
   it('logs at the configured level and skips work when that level is off', async () => {
-    const log = createCapturingLogger('info')
+    const log = createRecordingLogger({ level: 'info' })
     await runPipeline([accessLog({ level: 'debug' })], {}, { log })
-    expect(log.lines(MSG)).toHaveLength(0)
-    const verbose = createCapturingLogger('debug')
+    expect(log.withMessage(MSG)).toHaveLength(0)
+    const verbose = createRecordingLogger({ level: 'debug' })
     await runPipeline([accessLog({ level: 'debug' })], {}, { log: verbose })
-    expect(verbose.records.find((r) => r.msg === MSG)?.level).toBe('debug')
+    expect(verbose.entries.find((r) => r.msg === MSG)?.level).toBe('debug')
   })
 })
 

@@ -43,9 +43,9 @@ export function resolvePrometheusTelemetry(setup: SetupContext): PrometheusTelem
 
 /**
  * RED metrics for every request that enters it, recorded in `onComplete` (durations include streaming the
- * body; aborted requests count as 499): `gw_requests_total`, `gw_request_duration_seconds`,
- * `gw_request_bytes_total`, `gw_response_bytes_total` by route id, method (a fixed set, else `other`), status
- * class and upstream; `gw_requests_in_flight` by route; `gw_upstream_errors_total` by upstream and kind. Also
+ * body; aborted requests count as 499): `gw_http_requests_total`, `gw_http_request_duration_seconds`,
+ * `gw_http_request_bytes_total`, `gw_http_response_bytes_total` by route id, method (a fixed set, else `other`), status
+ * class and upstream; `gw_http_requests_in_flight` by route; `gw_upstream_errors_total` by upstream and kind. Also
  * serves the scrape endpoint (a separate listener by default). Put it first in the gateway-level policies.
  *
  * @example

@@ -27,15 +27,19 @@ describe('metrics policy', () => {
     await pipeline.run({ url: '/api/users/4', method: 'PROPFIND', route })
     const out = await telemetry.registry.metrics()
     const ok = { route: 'users', method: 'GET', status_class: '2xx', upstream: 'users' }
-    expect(sampleValue(out, 'gw_requests_total', ok)).toBe(2)
-    expect(sampleValue(out, 'gw_requests_total', { ...ok, method: 'POST', status_class: '5xx' })).toBe(1)
-    expect(sampleValue(out, 'gw_requests_total', { ...ok, method: 'other', status_class: '5xx' })).toBe(1)
-    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '0.025' })).toBe(0)
-    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '0.05' })).toBe(2)
-    expect(sampleValue(out, 'gw_request_duration_seconds_sum', ok)).toBeCloseTo(0.06)
-    expect(sampleValue(out, 'gw_response_bytes_total', ok)).toBe(10)
-    expect(sampleValue(out, 'gw_request_bytes_total', { ...ok, method: 'POST', status_class: '5xx' })).toBe(7)
-    expect(sampleValue(out, 'gw_requests_in_flight', { route: 'users' })).toBe(0)
+    expect(sampleValue(out, 'gw_http_requests_total', ok)).toBe(2)
+    expect(sampleValue(out, 'gw_http_requests_total', { ...ok, method: 'POST', status_class: '5xx' })).toBe(1)
+    expect(sampleValue(out, 'gw_http_requests_total', { ...ok, method: 'other', status_class: '5xx' })).toBe(
+      1,
+    )
+    expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '0.025' })).toBe(0)
+    expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '0.05' })).toBe(2)
+    expect(sampleValue(out, 'gw_http_request_duration_seconds_sum', ok)).toBeCloseTo(0.06)
+    expect(sampleValue(out, 'gw_http_response_bytes_total', ok)).toBe(10)
+    expect(
+      sampleValue(out, 'gw_http_request_bytes_total', { ...ok, method: 'POST', status_class: '5xx' }),
+    ).toBe(7)
+    expect(sampleValue(out, 'gw_http_requests_in_flight', { route: 'users' })).toBe(0)
     expect(out).not.toContain('/api/users/1')
     await pipeline.close()
   })
@@ -55,7 +59,7 @@ describe('metrics policy', () => {
     const out = await telemetry.registry.metrics()
     expect(sampleValue(out, 'gw_upstream_errors_total', { upstream: 'users', kind: 'timeout' })).toBe(1)
     expect(sampleValue(out, 'gw_upstream_errors_total', { upstream: 'users', kind: 'connect' })).toBe(1)
-    expect(sampleValue(out, 'gw_requests_total', { status_class: '5xx' })).toBe(2)
+    expect(sampleValue(out, 'gw_http_requests_total', { status_class: '5xx' })).toBe(2)
     await pipeline.close()
   })
 
@@ -76,9 +80,9 @@ describe('metrics policy', () => {
     await pipeline.run({ url: '/fail', route: { ...route, id: 'users-v2' } })
     const out = await telemetry.registry.metrics()
     const ok = { route: 'users', status_class: '2xx' }
-    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '0.05' })).toBe(1)
-    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '0.1' })).toBe(1)
-    expect(sampleValue(out, 'gw_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(1)
+    expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '0.05' })).toBe(1)
+    expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '0.1' })).toBe(1)
+    expect(sampleValue(out, 'gw_http_request_duration_seconds_bucket', { ...ok, le: '+Inf' })).toBe(1)
     expect(sampleValue(out, 'gw_upstream_errors_total', { upstream: 'users', kind: 'reset' })).toBe(2)
     await pipeline.close()
   })
@@ -92,15 +96,17 @@ describe('metrics policy', () => {
       {
         telemetry,
         upstream: async () => {
-          seen = sampleValue(await telemetry.registry.metrics(), 'gw_requests_in_flight', { route: 'users' })
+          seen = sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_in_flight', {
+            route: 'users',
+          })
           return { status: 200, headers: {}, body: null }
         },
       },
     )
     expect(seen).toBe(1)
-    expect(sampleValue(await telemetry.registry.metrics(), 'gw_requests_in_flight', { route: 'users' })).toBe(
-      0,
-    )
+    expect(
+      sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_in_flight', { route: 'users' }),
+    ).toBe(0)
   })
 
   it('serves the scrape on the gateway path with content negotiation', async () => {
@@ -113,7 +119,7 @@ describe('metrics policy', () => {
     expect(text.status).toBe(200)
     expect(text.upstreamCalls).toBe(0)
     expect(text.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8')
-    expect(sampleValue(text.text, 'gw_requests_total', { route: 'users' })).toBe(1)
+    expect(sampleValue(text.text, 'gw_http_requests_total', { route: 'users' })).toBe(1)
     const om = await pipeline.run({ url: '/metrics', headers: { accept: 'application/openmetrics-text' } })
     expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8')
     expect(om.text.endsWith('# EOF\n')).toBe(true)
@@ -137,7 +143,7 @@ describe('metrics policy', () => {
   it('accepts the sink as the metrics resource next to another telemetry', async () => {
     const sink = createPrometheusTelemetry({ defaultMetrics: false })
     await runPipeline([metrics({ exposition: 'none' })], { route }, { resources: { metrics: sink } })
-    expect(sampleValue(await sink.registry.metrics(), 'gw_requests_total', { route: 'users' })).toBe(1)
+    expect(sampleValue(await sink.registry.metrics(), 'gw_http_requests_total', { route: 'users' })).toBe(1)
   })
 
   it("counts requests answered by a later policy under that policy's status", async () => {
@@ -150,7 +156,7 @@ describe('metrics policy', () => {
     })
     await runPipeline([metrics({ exposition: 'none' }), deny({})], { route }, { telemetry })
     expect(
-      sampleValue(await telemetry.registry.metrics(), 'gw_requests_total', { status_class: '4xx' }),
+      sampleValue(await telemetry.registry.metrics(), 'gw_http_requests_total', { status_class: '4xx' }),
     ).toBe(1)
   })
 })

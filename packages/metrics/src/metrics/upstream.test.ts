@@ -1,5 +1,6 @@
-import type { Exchange, ForwardOptions, GwResponse, Upstream } from '@gw/core'
+import type { Exchange, GwResponse, Upstream } from '@gw/core'
 import { createTestExchange } from '@gw/core/testing'
+import type { ForwardOptions } from '@gw/core/upstream'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createPrometheusTelemetry } from '../prometheus/telemetry.js'

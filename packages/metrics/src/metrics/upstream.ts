@@ -1,12 +1,10 @@
+import type { Exchange, GwResponse, Upstream } from '@gw/core'
 import {
   createUpstream,
-  type Exchange,
   type ForwardOptions,
-  type GwResponse,
   type ManagedUpstream,
-  type Upstream,
   type UpstreamInput,
-} from '@gw/core'
+} from '@gw/core/upstream'
 
 /** What `createUpstream` needs besides the config: logger, Via pseudonym, trusted proxies, request id header. */
 export type UpstreamDeps = Parameters<typeof createUpstream>[2]

@@ -148,7 +148,7 @@ class CollectedHistogram extends Histogram<string> {
 const REQUEST_LABELS = ['route', 'method', 'status_class', 'upstream']
 
 /**
- * The per-request families (`gw_requests_total`, `gw_request_duration_seconds`, bytes, in-flight, upstream
+ * The per-request families (`gw_http_requests_total`, `gw_http_request_duration_seconds`, bytes, in-flight, upstream
  * errors). Requests update plain numbers in per-route cells; the registry reads them when scraped, so the
  * hot path does no label hashing or validation. Registered like any prom-client metric (text, OpenMetrics,
  * cluster aggregation all work). Created by `PrometheusTelemetry.requests`.
@@ -170,7 +170,7 @@ export class RequestFamilies {
     const cells = this.cells
     readAtScrape(
       new Counter({
-        name: `${prefix}requests_total`,
+        name: `${prefix}http_requests_total`,
         help: 'Requests completed, by route id, method, status class and upstream.',
         labelNames: REQUEST_LABELS,
         registers: [registry],
@@ -178,16 +178,16 @@ export class RequestFamilies {
       () => cells.map((c) => ({ labels: { ...c.labels }, value: c.count })),
     )
     new CollectedHistogram(
-      `${prefix}request_duration_seconds`,
+      `${prefix}http_request_duration_seconds`,
       'Time from request arrival to the last response byte (or abort), in seconds.',
       REQUEST_LABELS,
       [...buckets],
       registry,
-      () => this.#histogramValues(`${prefix}request_duration_seconds`),
+      () => this.#histogramValues(`${prefix}http_request_duration_seconds`),
     )
     readAtScrape(
       new Counter({
-        name: `${prefix}request_bytes_total`,
+        name: `${prefix}http_request_bytes_total`,
         help: 'Request body bytes announced by Content-Length.',
         labelNames: REQUEST_LABELS,
         registers: [registry],
@@ -196,7 +196,7 @@ export class RequestFamilies {
     )
     readAtScrape(
       new Counter({
-        name: `${prefix}response_bytes_total`,
+        name: `${prefix}http_response_bytes_total`,
         help: 'Response body bytes written to clients.',
         labelNames: REQUEST_LABELS,
         registers: [registry],
@@ -205,7 +205,7 @@ export class RequestFamilies {
     )
     readAtScrape(
       new Gauge({
-        name: `${prefix}requests_in_flight`,
+        name: `${prefix}http_requests_in_flight`,
         help: 'Requests received and not yet completed, by route id.',
         labelNames: ['route'],
         registers: [registry],

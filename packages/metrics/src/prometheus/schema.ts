@@ -27,7 +27,7 @@ export const prometheusTelemetrySchema = z
       .string()
       .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid metric name prefix')
       .default('gw_')
-      .describe('Prefix of every gw metric name (gw_requests_total, gw_policy_decisions_total, ...).'),
+      .describe('Prefix of every gw metric name (gw_http_requests_total, gw_policy_decisions_total, ...).'),
     buckets: z
       .array(z.number().positive())
       .nonempty()

@@ -1,7 +1,7 @@
-import { createTestExchange } from '@gw/core/testing'
+import { createRecordingLogger, createTestExchange } from '@gw/core/testing'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { createCapturingLogger, sampleValue } from '../../test/helpers.js'
+import { sampleValue } from '../../test/helpers.js'
 import { decisionsKey } from '../decisions.js'
 import { createPrometheusTelemetry } from './telemetry.js'
 
@@ -10,7 +10,7 @@ const text = async (t: { registry: Registry }): Promise<string> => t.registry.me
 describe('PrometheusTelemetry decisions', () => {
   it('counts decisions by policy and outcome, keeps them on the exchange and logs denials', async () => {
     const telemetry = createPrometheusTelemetry({ defaultMetrics: false })
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     const ex = createTestExchange({ id: 'r1' }, { log })
     telemetry.decision(ex, { policy: 'jwt', outcome: 'allow', key: 'u1' })
     telemetry.decision(ex, {
@@ -27,7 +27,7 @@ describe('PrometheusTelemetry decisions', () => {
     expect(sampleValue(out, 'gw_policy_decisions_total', { policy: 'rate-limit', outcome: 'report' })).toBe(1)
     expect(out).not.toContain('10.0.0.1')
     expect(ex.get(decisionsKey)?.map((d) => d.outcome)).toEqual(['allow', 'deny'])
-    const logged = log.lines('policy decision')
+    const logged = log.withMessage('policy decision')
     expect(logged).toHaveLength(2)
     expect(logged[0]).toMatchObject({
       reqId: 'r1',
@@ -47,11 +47,11 @@ describe('PrometheusTelemetry decisions', () => {
       ['none', 0],
     ] as const) {
       const telemetry = createPrometheusTelemetry({ defaultMetrics: false, logDecisions: mode })
-      const log = createCapturingLogger()
+      const log = createRecordingLogger()
       const ex = createTestExchange({}, { log })
       telemetry.decision(ex, { policy: 'jwt', outcome: 'allow' })
       telemetry.decision(ex, { policy: 'jwt', outcome: 'deny' })
-      expect(log.lines('policy decision')).toHaveLength(expected)
+      expect(log.withMessage('policy decision')).toHaveLength(expected)
     }
   })
 
@@ -82,7 +82,7 @@ describe('PrometheusTelemetry count/observe', () => {
   })
 
   it('drops invalid values, mismatched labels, conflicting names and excess series', async () => {
-    const log = createCapturingLogger()
+    const log = createRecordingLogger()
     const telemetry = createPrometheusTelemetry(
       { defaultMetrics: false, maxSeriesPerMetric: 2, maxDynamicMetrics: 3 },
       { log },
@@ -106,7 +106,7 @@ describe('PrometheusTelemetry count/observe', () => {
     expect(sampleValue(out, 'gw_telemetry_dropped_total', { reason: 'label-mismatch' })).toBe(3)
     expect(sampleValue(out, 'gw_telemetry_dropped_total', { reason: 'name-conflict' })).toBe(1)
     expect(sampleValue(out, 'gw_telemetry_dropped_total', { reason: 'too-many-metrics' })).toBe(1)
-    expect(log.records.filter((r) => r.msg === 'telemetry record dropped').length).toBeGreaterThan(0)
+    expect(log.entries.filter((r) => r.msg === 'telemetry record dropped').length).toBeGreaterThan(0)
   })
 })
 

@@ -1,12 +1,5 @@
-import {
-  collectIssues,
-  type DecisionRecord,
-  type Exchange,
-  formatIssues,
-  type Logger,
-  noopLogger,
-  type Telemetry,
-} from '@gw/core'
+import { type DecisionRecord, type Exchange, type Logger, noopLogger, type Telemetry } from '@gw/core'
+import { collectIssues, formatIssues } from '@gw/core/config'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { decisionsKey } from '../decisions.js'
 import { metricsErrors } from '../errors.js'
@@ -110,7 +103,7 @@ export class PrometheusTelemetry implements Telemetry {
   }
 
   /**
-   * The request families (gw_requests_total, durations, bytes, in-flight, upstream errors), registered on first
+   * The request families (gw_http_requests_total, durations, bytes, in-flight, upstream errors), registered on first
    * use by the `metrics` policy.
    */
   get requests(): RequestFamilies {

@@ -1,9 +1,8 @@
-import { coreErrors, definePolicy, type Exchange } from '@gw/core'
+import { coreErrors, definePolicy, type Exchange, readBody } from '@gw/core'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { securityErrors } from '../errors.js'
 import { compileMediaTypes, type ValidationIssue } from '../request-validation/index.js'
 import { recordDenial } from '../shared/decide.js'
-import { closeIfBodyUnread, readBoundedBody } from '../shared/read-body.js'
 import { openapiValidationSchema } from './schema.js'
 
 export { type OpenapiValidationOptions, openapiValidationSchema } from './schema.js'
@@ -177,7 +176,7 @@ export const openapiValidation = definePolicy({
     }
 
     const validateBody = async (ex: Exchange, validate: ValidateFunction): Promise<void> => {
-      const raw = await readBoundedBody(ex, limit)
+      const raw = await readBody(ex, { limit, overflow: 'keep' })
       let value: unknown
       try {
         value = JSON.parse(raw.toString('utf8'))
@@ -248,9 +247,6 @@ export const openapiValidation = definePolicy({
           throw securityErrors.unsupportedMediaType.create('This operation accepts JSON bodies only')
         }
         if (body.validate !== undefined) return validateBody(ex, body.validate)
-      },
-      onComplete(ex) {
-        closeIfBodyUnread(ex)
       },
     }
 

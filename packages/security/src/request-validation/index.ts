@@ -1,8 +1,7 @@
-import { coreErrors, definePolicy, type Exchange } from '@gw/core'
+import { coreErrors, definePolicy, type Exchange, readBody } from '@gw/core'
 import { Ajv, type ErrorObject } from 'ajv'
 import { securityErrors } from '../errors.js'
 import { recordDenial } from '../shared/decide.js'
-import { closeIfBodyUnread, markCloseAfterResponse, readBoundedBody } from '../shared/read-body.js'
 import { type RequestValidationOptions, requestValidationSchema } from './schema.js'
 
 export { type RequestValidationOptions, requestValidationSchema } from './schema.js'
@@ -101,7 +100,7 @@ export const requestValidation = definePolicy({
       recordDenial(setup, ex, 'request-validation', rule, undefined, reason)
 
     const validateJson = async (ex: Exchange, check: NonNullable<typeof validate>): Promise<void> => {
-      const body = await readBoundedBody(ex, maxBodySize)
+      const body = await readBody(ex, { limit: maxBodySize, overflow: 'keep' })
       let value: unknown
       try {
         value = JSON.parse(body.toString('utf8'))
@@ -139,7 +138,7 @@ export const requestValidation = definePolicy({
         const hasBody = chunked || (declared !== undefined && declared !== '0')
         if (declared !== undefined && Number(declared) > maxBodySize) {
           deny(ex, 'body-size', 'body-too-large')
-          markCloseAfterResponse(ex)
+          ex.closeConnection = true
           throw coreErrors.bodyTooLarge.create(`Request body exceeds ${maxBodySize} bytes`, {
             extensions: { limit: maxBodySize },
           })
@@ -169,10 +168,8 @@ export const requestValidation = definePolicy({
           }
           return
         }
-        if (chunked && declared === undefined) return readBoundedBody(ex, maxBodySize).then(noop)
-      },
-      onComplete(ex) {
-        closeIfBodyUnread(ex)
+        if (chunked && declared === undefined)
+          return readBody(ex, { limit: maxBodySize, overflow: 'keep' }).then(noop)
       },
     }
   },

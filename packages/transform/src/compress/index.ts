@@ -86,7 +86,7 @@ export const compress = definePolicy({
         delete headers['accept-ranges']
         const etag = headers.etag
         if (typeof etag === 'string' && etag.startsWith('"')) headers.etag = `W/${etag}`
-        if (telemetry.enabled) telemetry.count('gw_transform_compressed_total', 1, { coding })
+        if (telemetry.enabled) telemetry.count('transform_compressed', 1, { coding })
       },
     }
   },

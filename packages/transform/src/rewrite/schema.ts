@@ -1,4 +1,5 @@
-import { httpMethodSchema, z } from '@gw/core'
+import { z } from '@gw/core'
+import { httpMethodSchema } from '@gw/core/config'
 import { templateString } from '../template/schema.js'
 
 const paramName = z.string().min(1).describe('Query parameter name.')

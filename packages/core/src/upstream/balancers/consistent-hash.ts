@@ -1,4 +1,5 @@
 import type { Exchange } from '../../exchange/exchange.js'
+import { cookieValues } from '../../util/cookie.js'
 import { hash32 } from '../hash.js'
 import type { HashKeyConfig } from '../schema.js'
 import type { BalancedTarget, Balancer, BalancerDeps } from './types.js'
@@ -30,26 +31,10 @@ export function compileHashKey(config: HashKeyConfig): (ex: Exchange) => string 
       }
     }
     case 'cookie': {
-      const prefix = config.name + '='
-      return (ex) => {
-        const header = ex.request.headers.cookie
-        return header === undefined ? undefined : cookieValue(header, prefix)
-      }
+      const name = config.name
+      return (ex) => cookieValues(ex.request.headers.cookie, name)[0] || undefined
     }
   }
-}
-
-function cookieValue(header: string, prefix: string): string | undefined {
-  let from = 0
-  while (from < header.length) {
-    let end = header.indexOf(';', from)
-    if (end === -1) end = header.length
-    let start = from
-    while (header.charCodeAt(start) === 32) start++
-    if (header.startsWith(prefix, start)) return header.slice(start + prefix.length, end).trim() || undefined
-    from = end + 1
-  }
-  return undefined
 }
 
 /** A lookup structure from key hash to target index. */

@@ -1,6 +1,17 @@
 import type { ChildProcess } from 'node:child_process'
 
-/** Resolves with the first match of `pattern` in the process output; rejects on exit or after `timeoutMs`. */
+/**
+ * Waits for a child process to print something: resolves with the first match of `pattern` in `output()` (the
+ * caller collects stdout and stderr), checked whenever either stream has data; rejects when the process exits
+ * first or after `timeoutMs`, with the output so far.
+ *
+ * @example
+ * ```ts
+ * let out = ''
+ * proc.stdout?.on('data', (c) => { out += c })
+ * const [, url] = await waitForOutput(proc, /listening on (http:\S+)/, () => out)
+ * ```
+ */
 export function waitForOutput(
   proc: ChildProcess,
   pattern: RegExp,
