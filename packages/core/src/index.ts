@@ -24,6 +24,7 @@ export {
 export {
   coreErrors,
   defineErrors,
+  type ErrorDecision,
   type ErrorSpec,
   GatewayError,
   type GatewayErrorOptions,
@@ -90,7 +91,7 @@ export {
 } from './server/request-meta.js'
 export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
-export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
+export { type DecisionMatch, type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
 export {
   type AnyUpstreamInput,
   type BalancedTarget,

@@ -25,3 +25,8 @@ export {
 } from './pipeline.js'
 export { type RequireRedisOptions, requireRedis } from './redis.js'
 export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'
+export {
+  createRecordingTelemetry,
+  type RecordedDecision,
+  type RecordingTelemetry,
+} from './telemetry.js'

@@ -1,12 +1,4 @@
-import {
-  createStateKey,
-  definePolicy,
-  type Exchange,
-  type GwResponse,
-  principalKey,
-  renderProblem,
-  type SetupContext,
-} from '@gw/core'
+import { createStateKey, definePolicy, type Exchange, principalKey, type SetupContext } from '@gw/core'
 import { STORE_FAILED, StoreBreaker } from '../breaker.js'
 import { ratelimitErrors } from '../errors.js'
 import { policyItem, seconds } from '../headers.js'
@@ -50,13 +42,18 @@ export const concurrencyLimit = definePolicy({
     const keyOf = keyFunction(config.key, config.header, config.keyFn)
     const loggable = isLoggableKey(config.key)
     const { max, lease: leaseMs, onStoreError, name } = config
-    const report = setup.mode === 'report'
     const telemetry = setup.telemetry
     const labels = { policy: setup.policy, route: setup.routeId ?? 'gateway' }
     const policyHeader = policyItem(name, max, undefined, 'concurrent-requests')
-    const limited = ratelimitErrors.concurrency.create(`Concurrency limit '${name}' of ${max} reached`)
+    const limitedDetail = `Concurrency limit '${name}' of ${max} reached`
+    const limitedHeaders: Record<string, string> = { 'retry-after': '1' }
+    if (config.headers) {
+      limitedHeaders['ratelimit-policy'] = policyHeader
+      limitedHeaders.ratelimit = `"${name}";r=0`
+    }
     const unavailable = ratelimitErrors.storeUnavailable.create('Rate limiting is temporarily unavailable', {
       headers: { 'retry-after': String(Math.max(1, seconds(config.breaker.cooldown))) },
+      decision: { reason: 'store-unavailable' },
     })
     const breaker = new StoreBreaker({
       timeoutMs: config.timeout,
@@ -76,31 +73,17 @@ export const concurrencyLimit = definePolicy({
     const decide = (ex: Exchange, key: string, value: string, slot: Acquisition | typeof STORE_FAILED) => {
       if (slot === STORE_FAILED) {
         if (onStoreError === 'open') return undefined
-        const { status, headers, body } = renderProblem(unavailable, ex.id)
-        return { respond: { status, headers, body } as GwResponse }
+        throw unavailable
       }
       if (slot.acquired) {
         ex.set(heldKey, { key, lease: slot.lease!, remaining: slot.remaining })
         return undefined
       }
-      if (telemetry.enabled) {
-        telemetry.count('ratelimit_denied', 1, { ...labels, limit: name })
-        telemetry.decision(ex, {
-          policy: setup.policy,
-          rule: name,
-          ...(loggable ? { key: value } : {}),
-          outcome: report ? 'report' : 'deny',
-          reason: 'concurrency-exceeded',
-        })
-      }
-      const { status, headers, body } = renderProblem(limited, ex.id)
-      const out: GwResponse['headers'] = headers
-      out['retry-after'] = '1'
-      if (config.headers) {
-        out['ratelimit-policy'] = policyHeader
-        out.ratelimit = `"${name}";r=0`
-      }
-      return { respond: { status, headers: out, body } }
+      if (telemetry.enabled) telemetry.count('ratelimit_denied', 1, { ...labels, limit: name })
+      throw ratelimitErrors.concurrency.create(limitedDetail, {
+        headers: limitedHeaders,
+        decision: { rule: name, key: loggable ? value : undefined, reason: 'concurrency-exceeded' },
+      })
     }
 
     return {

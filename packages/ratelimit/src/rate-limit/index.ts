@@ -3,10 +3,8 @@ import {
   definePolicy,
   type Exchange,
   type GatewayError,
-  type GwResponse,
   principalKey,
   type ResponseHeaders,
-  renderProblem,
   type SetupContext,
 } from '@gw/core'
 import type { LimitOutcome, LimitSpec } from '../algorithms.js'
@@ -36,6 +34,13 @@ interface Check extends LimitCheck {
 interface Applied {
   readonly checks: Check[]
   readonly outcomes: LimitOutcome[]
+}
+
+/** The headers of a denial as strings (a `GatewayError` carries string values). */
+function headerStrings(headers: ResponseHeaders): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name in headers) out[name] = String(headers[name])
+  return out
 }
 
 /** Joins one more structured-field list member onto a header another rate-limit entry may have set already. */
@@ -83,7 +88,6 @@ export const rateLimit = definePolicy({
     const policyHeader = config.limits.map((l) => policyItem(l.name, l.limit, l.windowMs)).join(', ')
     const { cost, onStoreError, headers: headerOptions } = config
     const withHeaders = headerOptions.ietf || headerOptions.legacy
-    const report = setup.mode === 'report'
     const telemetry = setup.telemetry
     const labels = { policy: setup.policy, route: setup.routeId ?? 'gateway' }
     const breaker = new StoreBreaker({
@@ -101,6 +105,7 @@ export const rateLimit = definePolicy({
     })
     const unavailable = ratelimitErrors.storeUnavailable.create('Rate limiting is temporarily unavailable', {
       headers: { 'retry-after': String(Math.max(1, seconds(config.breaker.cooldown))) },
+      decision: { reason: 'store-unavailable' },
     })
     const consume = (checks: readonly LimitCheck[]) => store.consume(checks)
     const appliedKey = createStateKey<Applied>(`ratelimit.applied:${setup.routeId ?? '*'}`)
@@ -130,8 +135,7 @@ export const rateLimit = definePolicy({
     const decide = (ex: Exchange, checks: Check[], decision: Decision | typeof STORE_FAILED) => {
       if (decision === STORE_FAILED) {
         if (onStoreError === 'open') return undefined
-        const { status, headers, body } = renderProblem(unavailable, ex.id)
-        return { respond: { status, headers, body } as GwResponse }
+        throw unavailable
       }
       const applied: Applied = { checks, outcomes: decision.outcomes }
       if (withHeaders) ex.set(appliedKey, applied)
@@ -146,21 +150,17 @@ export const rateLimit = definePolicy({
         }
       }
       const check = checks[denied]!
-      if (telemetry.enabled) {
-        telemetry.count('ratelimit_denied', 1, { ...labels, limit: check.rule.name })
-        telemetry.decision(ex, {
-          policy: setup.policy,
-          rule: check.rule.name,
-          ...(check.rule.loggable ? { key: check.value } : {}),
-          outcome: report ? 'report' : 'deny',
-          reason: 'limit-exceeded',
-        })
-      }
-      const { status, headers, body } = renderProblem(check.rule.error, ex.id)
-      const out: ResponseHeaders = headers
-      out['retry-after'] = String(Math.max(1, seconds(retryMs)))
+      if (telemetry.enabled) telemetry.count('ratelimit_denied', 1, { ...labels, limit: check.rule.name })
+      const out: ResponseHeaders = { 'retry-after': String(Math.max(1, seconds(retryMs))) }
       if (withHeaders) addHeaders(ex, out, applied)
-      return { respond: { status, headers: out, body } }
+      throw ratelimitErrors.limited.create(check.rule.error.message, {
+        headers: headerStrings(out),
+        decision: {
+          rule: check.rule.name,
+          key: check.rule.loggable ? check.value : undefined,
+          reason: 'limit-exceeded',
+        },
+      })
     }
 
     return {

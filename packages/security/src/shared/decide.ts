@@ -3,6 +3,10 @@ import type { Exchange, SetupContext } from '@gw/core'
 /**
  * Records a denial (or, in report mode, a would-be denial) with the policy's telemetry.
  *
+ * @deprecated Only `attack-filter` still calls it, until it throws its denial with `decision` (rule, key,
+ * reason, matches) like every other policy; the runner records each denial once. In report mode this record
+ * and the runner's are two for one request.
+ *
  * @example
  * ```ts
  * recordDenial(setup, ex, 'ip-filter', 'deny-list', ex.request.ip, 'ip-denied')
