@@ -192,7 +192,7 @@ const rows: Row[] = [
 ]
 
 let upstream: FakeUpstream
-let release: (() => void)[] = []
+const release: (() => void)[] = []
 beforeAll(async () => {
   passwordHash = await hashPassword('right')
   upstream = await startFakeUpstream(async (req, res) => {
@@ -257,7 +257,9 @@ describe.each(rows)('$policy: one decision record per denied request', (row) => 
           deny: mode === 'enforce' ? DENIED : 0,
           report: mode === 'report' ? DENIED : 0,
         })
-        await until(() => denied.every((r) => lines.some((l) => l.reqId === r.id && l.msg === 'request completed')))
+        await until(() =>
+          denied.every((r) => lines.some((l) => l.reqId === r.id && l.msg === 'request completed')),
+        )
         for (const res of denied) {
           const line = lines.find((l) => l.reqId === res.id && l.msg === 'request completed')
           const records = (line?.decisions as { outcome: string }[] | undefined) ?? []

@@ -60,7 +60,9 @@ const denyAdmins = definePolicy({
           rule: 'no-admins',
           key: 'admin',
           reason: 'role',
-          matches: [{ rule: 'role-header', message: 'admin role', data: 'admin', target: 'REQUEST_HEADERS:x-role' }],
+          matches: [
+            { rule: 'role-header', message: 'admin role', data: 'admin', target: 'REQUEST_HEADERS:x-role' },
+          ],
         },
       })
     },
@@ -251,7 +253,9 @@ describe('metrics, access log and trace context through a real gateway', () => {
         key: 'admin',
         outcome: 'deny',
         reason: 'role',
-        matches: [{ rule: 'role-header', message: 'admin role', data: 'admin', target: 'REQUEST_HEADERS:x-role' }],
+        matches: [
+          { rule: 'role-header', message: 'admin role', data: 'admin', target: 'REQUEST_HEADERS:x-role' },
+        ],
       },
     })
     expect(parsed.filter((r) => r.msg === 'policy decision')).toHaveLength(1)
