@@ -244,7 +244,7 @@ describe.each(rows)('$policy: one decision record per denied request', (row) => 
         for (let i = 0; i < (row.warmup ?? 0); i++) expect((await send(gw, row.probe)).status).toBe(200)
         const held = Array.from({ length: row.hold ?? 0 }, () => send(gw, row.probe, '/hold'))
         if (held.length > 0) await until(() => release.length === held.length)
-        const denied = []
+        const denied: { status: number; id: string }[] = []
         for (let i = 0; i < DENIED; i++) denied.push(await send(gw, row.probe))
         for (const resolve of release.splice(0)) resolve()
         await Promise.all(held)
