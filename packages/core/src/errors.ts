@@ -4,6 +4,29 @@
  * RFC 9457 `application/problem+json` by {@link renderProblem} (the document: {@link toProblem}); internal
  * messages and stacks never leak.
  */
+import type { DecisionMatch } from './telemetry.js'
+
+/**
+ * Why a policy denied a request, carried by the `GatewayError` it throws. The runner turns it into the one
+ * decision record of the denial (`deny`, or `report` in report mode), so the policy never records it itself.
+ *
+ * @example
+ * ```ts
+ * throw tenantErrors.unknown.create(`Tenant '${tenant}' is not served here`, {
+ *   decision: { rule: 'tenants', key: tenant, reason: 'unknown-tenant' },
+ * })
+ * ```
+ */
+export interface ErrorDecision {
+  /** The rule within the policy, e.g. `per-ip`. */
+  rule?: string
+  /** What the decision applied to (an ip, a subject); never a secret. */
+  key?: string
+  /** Short machine-readable reason, e.g. `limit-exceeded`. Default: the error code. */
+  reason?: string
+  /** The rules that matched, when the denial has several findings. */
+  matches?: DecisionMatch[]
+}
 
 /** Options of a {@link GatewayError}. */
 export interface GatewayErrorOptions {
@@ -15,10 +38,19 @@ export interface GatewayErrorOptions {
   headers?: Record<string, string>
   /** Extra members of the problem document (RFC 9457 extension members). */
   extensions?: Record<string, unknown>
+  /**
+   * Marks the error as a policy's denial and says why (rule, key, reason, matches). The runner records it
+   * once and, in report mode, lets the request through instead. Thrown client errors (status < 500) are
+   * denials even without it; a 5xx error is a denial only with it (a rate limit failing closed), otherwise
+   * it is a failure that report mode does not skip.
+   */
+  decision?: ErrorDecision
 }
 
 /**
- * An error with a stable code and an HTTP status, safe to turn into a client response.
+ * An error with a stable code and an HTTP status, safe to turn into a client response. Client errors
+ * (status < 500) are answers, not faults: they capture no stack trace, which keeps a flood of denials cheap;
+ * server errors keep theirs for the log.
  *
  * @example
  * ```ts
@@ -30,6 +62,7 @@ export class GatewayError extends Error {
   readonly expose: boolean
   readonly headers: Record<string, string> | undefined
   readonly extensions: Record<string, unknown> | undefined
+  readonly decision: ErrorDecision | undefined
 
   constructor(
     readonly code: `GW_ERR_${string}`,
@@ -37,10 +70,14 @@ export class GatewayError extends Error {
     message: string,
     options: GatewayErrorOptions = {},
   ) {
+    const stackTraceLimit = Error.stackTraceLimit
+    if (status < 500) Error.stackTraceLimit = 0
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    Error.stackTraceLimit = stackTraceLimit
     this.expose = options.expose ?? status < 500
     this.headers = options.headers
     this.extensions = options.extensions
+    this.decision = options.decision
   }
 }
 

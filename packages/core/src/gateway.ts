@@ -169,22 +169,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     state.draining = true
     const adminClosed = admin?.close()
     const closed = server.listening ? once(server, 'close') : Promise.resolve()
-    if (server.listening) server.close()
-    listener.closeIdleConnections()
+    const start = Date.now()
+    const deadline = start + serverConfig.drainTimeout
+    // Open connections stay: one accepted before the listener closed may not have sent its request yet (a
+    // cluster worker is handed connections until the primary learns that it stopped listening), and an idle
+    // keep-alive one may be reused by its client at any moment. Both get their next response with
+    // `Connection: close` instead of a reset; idle ones are closed after `drainIdleGrace`.
+    listener.stopAccepting()
     if (state.inflight > 0) {
       log.info({ inflight: state.inflight }, 'draining in-flight requests')
-      let timer: NodeJS.Timeout | undefined
-      await new Promise<void>((resolve) => {
-        state.onIdle = resolve
-        timer = setTimeout(() => {
-          log.warn({ inflight: state.inflight }, 'drain timeout reached; closing remaining connections')
-          resolve()
-        }, serverConfig.drainTimeout)
-      })
-      clearTimeout(timer)
+      await within(
+        new Promise<void>((resolve) => {
+          state.onIdle = resolve
+        }),
+        deadline,
+      )
+    }
+    for (const socket of upgraded) socket.destroy()
+    if (!(await within(closed, Math.min(deadline, start + serverConfig.drainIdleGrace)))) {
+      listener.closeIdleConnections()
+      if (!(await within(closed, deadline)))
+        log.warn({ inflight: state.inflight }, 'drain timeout reached; closing remaining connections')
     }
     listener.closeAllConnections()
-    for (const socket of upgraded) socket.destroy()
     await closed
     await listener.close()
     await reloading
@@ -299,4 +306,21 @@ function callerResources(resources: GatewayOptions['resources']): GatewayOptions
   if (resources === undefined || !('upstreams' in resources)) return resources
   const { upstreams: _core, ...rest } = resources as Partial<Resources>
   return Object.keys(rest).length === 0 ? undefined : rest
+}
+
+/** Waits for `promise` until the `deadline` (epoch ms): true when it settled in time. */
+async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))
+  })
+  try {
+    return await Promise.race([promise.then(ok, ok), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function ok(): true {
+  return true
 }

@@ -11,6 +11,7 @@ export { type Clock, systemClock } from './clock.js'
 export {
   coreErrors,
   defineErrors,
+  type ErrorDecision,
   type ErrorSpec,
   GatewayError,
   type GatewayErrorOptions,
@@ -51,7 +52,7 @@ export type {
 } from './policy/types.js'
 export { handleShutdownSignals } from './signals.js'
 export { type AuthMethod, createStateKey, type Principal, principalKey, type StateKey } from './state.js'
-export { type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
+export { type DecisionMatch, type DecisionRecord, noopTelemetry, type Telemetry } from './telemetry.js'
 export type { Upstream } from './upstream/types.js'
 export { cookieValues, withoutCookie } from './util/cookie.js'
 export { duration } from './util/duration.js'

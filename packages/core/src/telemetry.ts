@@ -1,6 +1,25 @@
 import type { Exchange } from './exchange/exchange.js'
 
-/** What a denying (or would-be denying) policy decided, so an operator can answer "why was this rejected?". */
+/**
+ * One rule that matched in a denial made of several findings (an attack-pattern engine names each rule that
+ * fired). Values are samples for an operator, never a credential.
+ */
+export interface DecisionMatch {
+  /** The rule id, e.g. `942100`. */
+  rule: string
+  /** What the rule detects, e.g. `SQL injection`. */
+  message?: string
+  /** A short, sanitised sample of the matched data. */
+  data?: string
+  /** Where it matched, e.g. `ARGS:id` or `REQUEST_HEADERS:user-agent`. */
+  target?: string
+}
+
+/**
+ * What a policy decided about a request, so an operator can answer "why was this rejected?". The runner
+ * records every denial (`deny`) and every would-be denial in report mode (`report`) exactly once, from the
+ * `decision` a policy put on the `GatewayError` it threw; policies record only `allow` decisions themselves.
+ */
 export interface DecisionRecord {
   /** Policy name, e.g. `rate-limit`. */
   policy: string
@@ -10,8 +29,10 @@ export interface DecisionRecord {
   key?: string
   /** `allow`, `deny`, or `report` (a deny that report mode let through). */
   outcome: 'allow' | 'deny' | 'report'
-  /** Short machine-readable reason, e.g. `limit-exceeded`. */
+  /** Short machine-readable reason, e.g. `limit-exceeded`; the error code when the policy gave none. */
   reason?: string
+  /** The rules that matched, when a denial has several findings. */
+  matches?: DecisionMatch[]
 }
 
 /**

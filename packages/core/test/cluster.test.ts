@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
+import { Agent, request as httpRequest } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
@@ -72,10 +72,11 @@ class Primary {
   }
 }
 
-/** One request on a fresh connection (so the cluster may hand it to any worker). */
-function get(url: string): Promise<{ status: number; body: string }> {
+/** One request; without an agent on a fresh connection (so the cluster may hand it to any worker). */
+function get(url: string, agent: Agent | false = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+    const headers = agent === false ? { connection: 'close' } : {}
+    const req = httpRequest(url, { agent, headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
@@ -176,16 +177,28 @@ describe('runCluster with 2 workers', { timeout: 120_000 }, () => {
     expect((JSON.parse(res.body) as { generation: number }).generation).toBe(1)
 
     primary.child.kill('SIGUSR2')
-    const statuses: number[] = []
+    // Two clients open a fresh connection per request, two reuse keep-alive connections: a request fails if a
+    // retiring worker resets a connection it accepted, or exits with a connection handed to it but unread.
+    const outcomes: (number | string)[] = []
     let done = false
-    const load = (async () => {
-      for (let i = 0; i < 2000 && !done; i++) statuses.push((await get(`${url}/pid`)).status)
-    })()
+    const agents = [new Agent({ keepAlive: true }), new Agent({ keepAlive: true })]
+    const loop = async (agent: Agent | false): Promise<void> => {
+      for (let i = 0; i < 2000 && !done; i++) {
+        outcomes.push(
+          await get(`${url}/pid`, agent).then(
+            (r) => r.status,
+            (error: NodeJS.ErrnoException) => error.code ?? error.message,
+          ),
+        )
+      }
+    }
+    const load = Promise.all([loop(false), loop(false), ...agents.map(loop)])
     await primary.until(() => primary.stderr.includes('rolling restart done'), 'the rolling restart')
     done = true
     await load
-    expect(statuses.length).toBeGreaterThan(0)
-    expect(statuses.filter((s) => s !== 200)).toEqual([])
+    for (const agent of agents) agent.destroy()
+    expect(outcomes.length).toBeGreaterThan(0)
+    expect(outcomes.filter((s) => s !== 200)).toEqual([])
     expect(
       primary
         .named('closed')

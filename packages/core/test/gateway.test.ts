@@ -1,4 +1,6 @@
+import { once } from 'node:events'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createGateway, definePolicy, type Gateway, type Outcome, respond } from '../src/index.js'
@@ -361,6 +363,76 @@ describe('gateway: graceful shutdown', () => {
     await closing
     await expect(fetch(`${url}/after`)).rejects.toThrow()
     await upstream.close()
+  })
+})
+
+describe('gateway: graceful shutdown keeps connections that may still carry a request', () => {
+  const local = () => ({
+    routes: [{ id: 'ok', path: '/ok', handler: () => respond(200, 'ok').respond }],
+  })
+
+  /** A raw client socket that collects what it receives and whether the server reset or closed it. */
+  async function openSocket(port: number) {
+    const socket = connect(port, '127.0.0.1')
+    const state = { data: '', error: undefined as string | undefined, closed: false }
+    socket.on('data', (chunk: Buffer) => {
+      state.data += chunk.toString('latin1')
+    })
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      state.error = error.code
+    })
+    socket.on('close', () => {
+      state.closed = true
+    })
+    await once(socket, 'connect')
+    return { socket, state }
+  }
+
+  it('answers a connection accepted before close() whose request arrives during the drain, with Connection: close', async () => {
+    const gw = await start(local())
+    const accepted = once(gw.server, 'connection')
+    const { socket, state } = await openSocket(Number(new URL(gw.url).port))
+    await accepted
+    const closing = gw.close()
+    await new Promise((r) => setImmediate(r))
+    socket.write('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')
+    await waitFor(() => state.closed, 5000)
+    await closing
+    expect(state.error).toBeUndefined()
+    const res = parseRawResponse(state.data)
+    expect(res.status).toBe(200)
+    expect(res.headers.connection).toBe('close')
+    expect(res.body).toBe('ok')
+  })
+
+  it('answers the next request on an idle keep-alive connection with Connection: close instead of resetting it', async () => {
+    const gw = await start(local())
+    const { socket, state } = await openSocket(Number(new URL(gw.url).port))
+    socket.write('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')
+    await waitFor(() => state.data.endsWith('ok'))
+    expect(parseRawResponse(state.data).headers.connection).toBe('keep-alive')
+    state.data = ''
+    const closing = gw.close()
+    await new Promise((r) => setTimeout(r, 50))
+    socket.write('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')
+    await waitFor(() => state.closed, 5000)
+    await closing
+    expect(state.error).toBeUndefined()
+    const res = parseRawResponse(state.data)
+    expect(res.status).toBe(200)
+    expect(res.headers.connection).toBe('close')
+  })
+
+  it('closes an idle keep-alive connection that sends nothing once drainIdleGrace has passed', async () => {
+    const gw = await start({ ...local(), server: { drainIdleGrace: 100, drainTimeout: 60_000 } })
+    const { socket, state } = await openSocket(Number(new URL(gw.url).port))
+    socket.write('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n')
+    await waitFor(() => state.data.endsWith('ok'))
+    const started = Date.now()
+    await gw.close()
+    await waitFor(() => state.closed)
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(parseRawResponse(state.data).status).toBe(200)
   })
 })
 

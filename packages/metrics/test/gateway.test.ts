@@ -4,8 +4,8 @@ import {
   createGateway,
   definePolicy,
   type Gateway,
+  GatewayError,
   type GatewayOptions,
-  respond,
   z,
 } from '@gw/core'
 import { type FakeUpstream, freePort, startFakeUpstream } from '@gw/core/testing'
@@ -52,17 +52,19 @@ const denyAdmins = definePolicy({
   name: 'deny-admin',
   stage: 'authz',
   schema: z.object({}),
-  create: (_, setup) => ({
+  create: () => ({
     onRequest(ex) {
       if (ex.request.headers['x-role'] !== 'admin') return undefined
-      setup.telemetry.decision(ex, {
-        policy: 'deny-admin',
-        rule: 'no-admins',
-        key: 'admin',
-        outcome: 'deny',
-        reason: 'role',
+      throw new GatewayError('GW_ERR_TEST_FORBIDDEN', 403, 'Admins are not served here', {
+        decision: {
+          rule: 'no-admins',
+          key: 'admin',
+          reason: 'role',
+          matches: [
+            { rule: 'role-header', message: 'admin role', data: 'admin', target: 'REQUEST_HEADERS:x-role' },
+          ],
+        },
       })
-      return respond(403, { error: 'forbidden' })
     },
   }),
 })
@@ -249,12 +251,29 @@ describe('metrics, access log and trace context through a real gateway', () => {
     expect(decision).toMatchObject({
       reqId: res.headers.get('x-request-id'),
       traceId: '0af7651916cd43dd8448eb211c80319c',
-      decision: { policy: 'deny-admin', rule: 'no-admins', outcome: 'deny', reason: 'role' },
+      decision: {
+        policy: 'deny-admin',
+        rule: 'no-admins',
+        key: 'admin',
+        outcome: 'deny',
+        reason: 'role',
+        matches: [
+          { rule: 'role-header', message: 'admin role', data: 'admin', target: 'REQUEST_HEADERS:x-role' },
+        ],
+      },
     })
+    expect(parsed.filter((r) => r.msg === 'policy decision')).toHaveLength(1)
     expect(parsed.find((r) => r.msg === 'request completed')).toMatchObject({
       status: 403,
       respondedBy: 'deny-admin',
-      decisions: [{ policy: 'deny-admin', outcome: 'deny', reason: 'role' }],
+      decisions: [
+        {
+          policy: 'deny-admin',
+          outcome: 'deny',
+          reason: 'role',
+          matches: [{ rule: 'role-header', target: 'REQUEST_HEADERS:x-role' }],
+        },
+      ],
     })
   })
 })

@@ -65,10 +65,13 @@ export const anyOf = definePolicy({
     }
 
     const challenges: (string | undefined)[] = children.map(() => undefined)
-    const allMissing = (): GatewayError =>
-      authErrors.missing.create('Send one of the accepted credentials', {
+    const allMissing = (ex: Exchange): GatewayError => {
+      ex.set(insideAnyOfKey, false)
+      return authErrors.missing.create('Send one of the accepted credentials', {
         headers: { 'www-authenticate': challenges.filter((c) => c !== undefined).join(', ') },
+        decision: audit.failure(ex, 'missing', authErrors.missing.code),
       })
+    }
     const audit = createAuditor(setup, 'any-of', 'failures')
 
     const settle = (ex: Exchange, index: number, error: unknown, first: unknown): unknown => {
@@ -85,11 +88,7 @@ export const anyOf = definePolicy({
     }
 
     const giveUp = (ex: Exchange, first: unknown): never => {
-      if (first !== undefined) throw first
-      const error = allMissing()
-      ex.set(insideAnyOfKey, false)
-      audit.failure(ex, 'missing', error.code)
-      throw error
+      throw first ?? allMissing(ex)
     }
 
     const run = (ex: Exchange, from: number, first: unknown): MaybePromise<Verdict> => {

@@ -55,26 +55,17 @@ export const apiKey = definePolicy({
     const audit = createAuditor(setup, 'api-key', config.audit)
     const records = buildRecords(config)
     const headers = { 'www-authenticate': challenge('ApiKey', { realm: config.realm }) }
-    const denyMissing = (): GatewayError =>
-      authErrors.missing.create(
-        `Send an API key${config.header === null ? '' : ` in the ${config.header} header`}`,
-        {
-          headers,
-        },
-      )
-    const denyInvalid = (): GatewayError =>
-      authErrors.invalidApiKey.create('The API key is not valid', { headers })
+    const missingDetail = `Send an API key${config.header === null ? '' : ` in the ${config.header} header`}`
+    const invalid = (ex: Exchange, reason: string): GatewayError =>
+      authErrors.invalidApiKey.create('The API key is not valid', {
+        headers,
+        decision: audit.failure(ex, reason, authErrors.invalidApiKey.code),
+      })
     const store = config.redis === undefined ? undefined : createRedisLookup(needRedis(setup), config.redis)
 
-    const fail = (ex: Exchange, reason: string, error: GatewayError): GatewayError => {
-      audit.failure(ex, reason, error.code)
-      return error
-    }
-
     const check = (ex: Exchange, record: Lookup, digest: Buffer): void => {
-      if (record === null || !timingSafeEqual(record.digest, digest))
-        throw fail(ex, 'unknown-key', denyInvalid())
-      if (ex.now() >= record.expiresAt) throw fail(ex, 'expired-key', denyInvalid())
+      if (record === null || !timingSafeEqual(record.digest, digest)) throw invalid(ex, 'unknown-key')
+      if (ex.now() >= record.expiresAt) throw invalid(ex, 'expired-key')
       ex.set(principalKey, record.principal)
       if (config.consumerHeader !== undefined)
         ex.request.headers[config.consumerHeader] = record.principal.subject
@@ -86,10 +77,19 @@ export const apiKey = definePolicy({
       onRequest(ex) {
         if (config.consumerHeader !== undefined) delete ex.request.headers[config.consumerHeader]
         const key = reader.read(ex)
-        if (key === undefined) throw fail(ex, 'missing', denyMissing())
-        if (key === DUPLICATE)
-          throw fail(ex, 'duplicate', authErrors.duplicate.create('Send exactly one API key', { headers }))
-        if (key === MALFORMED || key.length > config.maxKeyLength) throw fail(ex, 'malformed', denyInvalid())
+        if (key === undefined) {
+          throw authErrors.missing.create(missingDetail, {
+            headers,
+            decision: audit.failure(ex, 'missing', authErrors.missing.code),
+          })
+        }
+        if (key === DUPLICATE) {
+          throw authErrors.duplicate.create('Send exactly one API key', {
+            headers,
+            decision: audit.failure(ex, 'duplicate', authErrors.duplicate.code),
+          })
+        }
+        if (key === MALFORMED || key.length > config.maxKeyLength) throw invalid(ex, 'malformed')
         const digest = createHash('sha256').update(key, 'utf8').digest()
         const hex = digest.toString('hex')
         const record = records.get(hex)
@@ -97,8 +97,10 @@ export const apiKey = definePolicy({
         return store(hex).then(
           (found) => check(ex, found, digest),
           (error: unknown) => {
-            audit.failure(ex, 'store-unavailable', authErrors.unavailable.code)
-            throw authErrors.unavailable.create('The API key store is unavailable', { cause: error })
+            throw authErrors.unavailable.create('The API key store is unavailable', {
+              cause: error,
+              decision: audit.failure(ex, 'store-unavailable', authErrors.unavailable.code),
+            })
           },
         )
       },

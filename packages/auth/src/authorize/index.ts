@@ -1,4 +1,4 @@
-import { definePolicy, type Exchange, type Principal, principalKey } from '@gw/core'
+import { definePolicy, type ErrorDecision, type Exchange, type Principal, principalKey } from '@gw/core'
 import { authErrors } from '../errors.js'
 import { challenge } from '../shared/challenge.js'
 import { authorizeSchema, type claimRuleSchema } from './schema.js'
@@ -27,7 +27,7 @@ export const authorize = definePolicy({
   description: 'Requires scopes, roles or claim values on the authenticated principal (403 otherwise).',
   schema: authorizeSchema,
   state: () => ({ requires: [principalKey] }),
-  create(config, setup) {
+  create(config) {
     const checks: Check[] = []
     const all = config.scopes
     if (all.length > 0) {
@@ -64,9 +64,7 @@ export const authorize = definePolicy({
       }),
     }
     const unauthenticated = { 'www-authenticate': challenge('Bearer', { realm: config.realm }) }
-    const telemetry = setup.telemetry
-    const enforce = setup.mode === 'enforce'
-    const deny = (ex: Exchange, subject: string | undefined, reason: string): void => {
+    const deny = (ex: Exchange, subject: string | undefined, reason: string): ErrorDecision => {
       ex.log.warn(
         {
           event: 'authz.failure',
@@ -78,27 +76,30 @@ export const authorize = definePolicy({
         },
         'authorization failed',
       )
-      if (enforce && telemetry.enabled)
-        telemetry.decision(ex, { policy: 'authorize', key: subject, outcome: 'deny', reason })
+      return subject === undefined ? { reason } : { key: subject, reason }
     }
 
     return {
       onRequest(ex) {
         const principal = ex.get(principalKey)
         if (principal === undefined) {
-          deny(ex, undefined, 'unauthenticated')
-          throw authErrors.missing.create('Authentication required', { headers: unauthenticated })
+          throw authErrors.missing.create('Authentication required', {
+            headers: unauthenticated,
+            decision: deny(ex, undefined, 'unauthenticated'),
+          })
         }
         for (const check of checks) {
           const reason = check(principal)
           if (reason === undefined) continue
-          deny(ex, principal.subject, reason)
+          const decision = deny(ex, principal.subject, reason)
           throw reason === 'missing-scope'
             ? authErrors.insufficientScope.create(`This resource requires the scope(s): ${requiredScopes}`, {
                 headers: scopeHeaders,
+                decision,
               })
             : authErrors.forbidden.create('You are not allowed to access this resource', {
                 headers: forbiddenHeaders,
+                decision,
               })
         }
       },

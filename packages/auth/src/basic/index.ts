@@ -55,11 +55,11 @@ export const basic = definePolicy({
         ? new LRUCache<string, Principal>({ max: config.cacheMax, ttl: config.cacheTtl })
         : undefined
 
-    const fail = (ex: Exchange, reason: string, error: GatewayError, key?: string): GatewayError => {
-      audit.failure(ex, reason, error.code, key)
-      return error
-    }
-    const invalid = () => authErrors.invalidCredentials.create('Invalid username or password', { headers })
+    const invalid = (ex: Exchange, reason: string, key?: string): GatewayError =>
+      authErrors.invalidCredentials.create('Invalid username or password', {
+        headers,
+        decision: audit.failure(ex, reason, authErrors.invalidCredentials.code, key),
+      })
     const accept = (ex: Exchange, principal: Principal): void => {
       ex.set(principalKey, principal)
       if (config.stripCredential) reader.strip(ex)
@@ -70,31 +70,29 @@ export const basic = definePolicy({
       onRequest(ex) {
         const credential = reader.read(ex)
         if (credential === undefined) {
-          throw fail(
-            ex,
-            'missing',
-            authErrors.missing.create('Send a username and password (HTTP Basic)', { headers }),
-          )
+          throw authErrors.missing.create('Send a username and password (HTTP Basic)', {
+            headers,
+            decision: audit.failure(ex, 'missing', authErrors.missing.code),
+          })
         }
         if (credential === DUPLICATE) {
-          throw fail(
-            ex,
-            'duplicate',
-            authErrors.duplicate.create('Send exactly one Authorization header', { headers }),
-          )
+          throw authErrors.duplicate.create('Send exactly one Authorization header', {
+            headers,
+            decision: audit.failure(ex, 'duplicate', authErrors.duplicate.code),
+          })
         }
-        if (credential === MALFORMED || credential.length > 1024) throw fail(ex, 'malformed', invalid())
+        if (credential === MALFORMED || credential.length > 1024) throw invalid(ex, 'malformed')
         const tag = cache && createHmac('sha256', cacheKey).update(credential).digest('base64url')
         const cached = tag === undefined ? undefined : cache!.get(tag)
         if (cached !== undefined) return accept(ex, cached)
         const decoded = Buffer.from(credential, 'base64').toString('utf8')
         const colon = decoded.indexOf(':')
-        if (colon <= 0) throw fail(ex, 'malformed', invalid())
+        if (colon <= 0) throw invalid(ex, 'malformed')
         const username = decoded.slice(0, colon)
         const user = users.get(username)
         return verifyPassword(decoded.slice(colon + 1), user?.hash ?? decoy).then((ok) => {
           if (!ok || user === undefined)
-            throw fail(ex, user === undefined ? 'unknown-user' : 'bad-password', invalid(), username)
+            throw invalid(ex, user === undefined ? 'unknown-user' : 'bad-password', username)
           if (tag !== undefined) cache!.set(tag, user.principal)
           accept(ex, user.principal)
         })

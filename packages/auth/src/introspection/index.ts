@@ -1,4 +1,4 @@
-import { definePolicy, type Exchange, type GatewayError, type Principal, principalKey } from '@gw/core'
+import { definePolicy, type Exchange, type Principal, principalKey } from '@gw/core'
 import { authErrors } from '../errors.js'
 import { createAuditor } from '../shared/audit.js'
 import { createCredentialReader, DUPLICATE, MALFORMED } from '../shared/credentials.js'
@@ -79,11 +79,6 @@ export const introspection = definePolicy({
         : '')
     const inflight = new Map<string, Promise<Cached>>()
 
-    const fail = (ex: Exchange, reason: string, error: GatewayError): GatewayError => {
-      audit.failure(ex, reason, error.code)
-      return error
-    }
-
     const callServer = async (token: string, now: number): Promise<Cached> => {
       let body: unknown
       try {
@@ -123,7 +118,8 @@ export const introspection = definePolicy({
     }
 
     const settle = (ex: Exchange, result: Cached): void => {
-      if (result.principal === null) throw fail(ex, 'inactive', deny.invalidToken(false))
+      if (result.principal === null)
+        throw deny.invalidToken(false, audit.failure(ex, 'inactive', authErrors.invalidToken.code))
       ex.set(principalKey, result.principal)
       if (config.stripCredential) reader.strip(ex)
       audit.success(ex, result.principal)
@@ -132,15 +128,20 @@ export const introspection = definePolicy({
     return {
       onRequest(ex) {
         const token = reader.read(ex)
-        if (token === undefined) throw fail(ex, 'missing', deny.missing())
+        if (token === undefined) throw deny.missing(audit.failure(ex, 'missing', authErrors.missing.code))
         if (token === DUPLICATE || token === MALFORMED) {
-          throw fail(
-            ex,
-            token === DUPLICATE ? 'duplicate' : 'malformed',
-            deny.invalidRequest(token === DUPLICATE),
+          const duplicate = token === DUPLICATE
+          throw deny.invalidRequest(
+            duplicate,
+            audit.failure(
+              ex,
+              duplicate ? 'duplicate' : 'malformed',
+              duplicate ? authErrors.duplicate.code : authErrors.invalidRequest.code,
+            ),
           )
         }
-        if (token.length > 8192) throw fail(ex, 'too-long', deny.invalidToken(false))
+        if (token.length > 8192)
+          throw deny.invalidToken(false, audit.failure(ex, 'too-long', authErrors.invalidToken.code))
         const hit = cache?.get(token)
         if (hit !== undefined) return settle(ex, hit)
         let pending = inflight.get(token)
@@ -152,12 +153,12 @@ export const introspection = definePolicy({
           (result) => settle(ex, result),
           (error: unknown) => {
             ex.log.error({ err: error, policy: 'introspection' }, 'token introspection failed')
-            if (config.onError === 'unauthorized') throw fail(ex, 'server-error', deny.invalidToken(false))
-            throw fail(
-              ex,
-              'server-error',
-              authErrors.unavailable.create('The authorization server is unavailable', { cause: error }),
-            )
+            if (config.onError === 'unauthorized')
+              throw deny.invalidToken(false, audit.failure(ex, 'server-error', authErrors.invalidToken.code))
+            throw authErrors.unavailable.create('The authorization server is unavailable', {
+              cause: error,
+              decision: audit.failure(ex, 'server-error', authErrors.unavailable.code),
+            })
           },
         )
       },

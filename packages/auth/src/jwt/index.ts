@@ -3,20 +3,12 @@ import {
   coreErrors,
   definePolicy,
   type Exchange,
-  type Logger,
   type PolicyHandlers,
   type Principal,
   principalKey,
   type SetupContext,
 } from '@gw/core'
-import {
-  createLocalJWKSet,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-  type KeyObject,
-} from 'jose'
+import { createLocalJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, type KeyObject } from 'jose'
 import { authErrors } from '../errors.js'
 import { createAuditor } from '../shared/audit.js'
 import { createCredentialReader, DUPLICATE, MALFORMED } from '../shared/credentials.js'
@@ -24,6 +16,8 @@ import { bearerDenials, parseScopes } from '../shared/deny.js'
 import { discover } from '../shared/discovery.js'
 import { authFetch } from '../shared/fetch.js'
 import { createResultCache } from '../shared/result-cache.js'
+import { failureReason } from './failure.js'
+import { createHmacVerifier, type HmacVerifyOptions } from './hmac.js'
 import { JwksUnavailableError, RemoteJwks } from './remote-jwks.js'
 import { type JwtConfig, jwtSchema } from './schema.js'
 
@@ -61,19 +55,14 @@ export const jwt = definePolicy({
   state: () => ({ provides: [principalKey] }),
   create(config, setup) {
     const http = authFetch(setup)
-    if (!config.discovery)
-      return createHandlers(config, setup, buildKey(config, setup.clock, http, setup.log, undefined))
+    if (!config.discovery) return createHandlers(config, setup, buildKey(config, setup, http, undefined))
     const issuer = config.issuer as string
     return discover(issuer, http, config.jwksTimeout).then(
       (metadata) => {
         if (typeof metadata.jwks_uri !== 'string') {
           throw authErrors.unavailable.create(`jwt: ${issuer} advertises no jwks_uri`)
         }
-        return createHandlers(
-          config,
-          setup,
-          buildKey(config, setup.clock, http, setup.log, metadata.jwks_uri),
-        )
+        return createHandlers(config, setup, buildKey(config, setup, http, metadata.jwks_uri))
       },
       (error: unknown) => {
         throw authErrors.unavailable.create(`jwt: OIDC discovery at ${issuer} failed`, { cause: error })
@@ -82,15 +71,27 @@ export const jwt = definePolicy({
   },
 })
 
-function createHandlers(
-  config: JwtConfig,
-  setup: SetupContext,
-  key: KeyObject | JWTVerifyGetKey,
-): PolicyHandlers {
+/** How tokens are verified: a static key or key resolver for jose, a remote JWKS, or the HMAC fast path. */
+interface Keys {
+  readonly key: KeyObject | JWTVerifyGetKey
+  readonly remote?: RemoteJwks
+  readonly hmac?: ReturnType<typeof createHmacVerifier>
+}
+
+function createHandlers(config: JwtConfig, setup: SetupContext, keys: Keys): PolicyHandlers {
   const reader = createCredentialReader(config.tokenFrom)
   const deny = bearerDenials(config.realm)
   const audit = createAuditor(setup, 'jwt', config.audit)
   const cache = createResultCache<Verified>(config.cache, setup.clock)
+  const { key, remote, hmac } = keys
+  if (remote !== undefined && cache !== undefined) {
+    remote.onRemoved = (kids) => {
+      let dropped = 0
+      for (const kid of kids) dropped += cache.dropTag(kid)
+      if (dropped > 0)
+        setup.log.info({ kids: [...kids], dropped }, 'jwt: dropped tokens verified with removed keys')
+    }
+  }
   const forwardEntries = Object.entries(config.forwardClaims)
   const forwardHeaders = forwardEntries.map(([, header]) => header)
   const clockToleranceSec = config.clockTolerance / 1000
@@ -112,9 +113,7 @@ function createHandlers(
   }
 
   const fail = (ex: Exchange, reason: string): never => {
-    const error = reason === 'expired' ? deny.invalidToken(true) : deny.invalidToken(false)
-    audit.failure(ex, reason, error.code)
-    throw error
+    throw deny.invalidToken(reason === 'expired', audit.failure(ex, reason, authErrors.invalidToken.code))
   }
 
   const toVerified = (payload: JWTPayload): Verified | string => {
@@ -145,61 +144,85 @@ function createHandlers(
     return { principal, forward }
   }
 
-  const verify = async (ex: Exchange, token: string): Promise<void> => {
-    let payload: JWTPayload
-    try {
-      const result = await jwtVerify(token, key, { ...verifyOptions, currentDate: new Date(ex.now()) })
-      payload = result.payload
-    } catch (error) {
-      if (error instanceof JwksUnavailableError) {
-        audit.failure(ex, 'jwks-unavailable', authErrors.unavailable.code)
-        throw authErrors.unavailable.create('The signing keys could not be loaded', { cause: error })
-      }
-      return fail(ex, failureReason(error))
-    }
+  const settle = (ex: Exchange, token: string, payload: JWTPayload, kid: string | undefined): void => {
     const verified = toVerified(payload)
-    if (typeof verified === 'string') return fail(ex, verified)
+    if (typeof verified === 'string') fail(ex, verified)
+    else settleVerified(ex, token, payload, verified, kid)
+  }
+
+  const settleVerified = (
+    ex: Exchange,
+    token: string,
+    payload: JWTPayload,
+    verified: Verified,
+    kid: string | undefined,
+  ): void => {
     if (cache) {
       const exp =
         typeof payload.exp === 'number'
           ? payload.exp * 1000 + config.clockTolerance
           : Number.POSITIVE_INFINITY
-      cache.set(token, verified, exp)
+      cache.set(token, verified, exp, remote === undefined ? undefined : (kid ?? ''))
     }
     accept(ex, verified)
+  }
+
+  const verify = async (ex: Exchange, token: string): Promise<void> => {
+    let result: Awaited<ReturnType<typeof jwtVerify>>
+    try {
+      result = await jwtVerify(token, key, { ...verifyOptions, currentDate: new Date(ex.now()) })
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) {
+        throw authErrors.unavailable.create('The signing keys could not be loaded', {
+          cause: error,
+          decision: audit.failure(ex, 'jwks-unavailable', authErrors.unavailable.code),
+        })
+      }
+      return fail(ex, failureReason(error))
+    }
+    settle(ex, token, result.payload, result.protectedHeader.kid)
   }
 
   return {
     onRequest(ex) {
       for (const header of forwardHeaders) delete ex.request.headers[header]
       const token = reader.read(ex)
-      if (token === undefined) {
-        audit.failure(ex, 'missing', authErrors.missing.code)
-        throw deny.missing()
-      }
+      if (token === undefined) throw deny.missing(audit.failure(ex, 'missing', authErrors.missing.code))
       if (token === DUPLICATE || token === MALFORMED) {
-        const error = deny.invalidRequest(token === DUPLICATE)
-        audit.failure(ex, token === DUPLICATE ? 'duplicate' : 'malformed', error.code)
-        throw error
+        const duplicate = token === DUPLICATE
+        throw deny.invalidRequest(
+          duplicate,
+          audit.failure(
+            ex,
+            duplicate ? 'duplicate' : 'malformed',
+            duplicate ? authErrors.duplicate.code : authErrors.invalidRequest.code,
+          ),
+        )
       }
       if (token.length > config.maxTokenLength) return fail(ex, 'too-long')
       if (!JWS_COMPACT.test(token)) return fail(ex, token.split('.').length === 5 ? 'jwe' : 'malformed')
       const hit = cache?.get(token)
-      if (hit !== undefined) return accept(ex, hit)
-      return verify(ex, token)
+      if (hit !== undefined) {
+        remote?.refreshIfStale()
+        return accept(ex, hit)
+      }
+      if (hmac === undefined) return verify(ex, token)
+      const result = hmac(token, ex.now())
+      if (result.reason !== undefined) return fail(ex, result.reason)
+      settle(ex, token, result.payload, undefined)
     },
   }
 }
 
 function buildKey(
   config: JwtConfig,
-  clock: { now(): number },
+  setup: SetupContext,
   http: ReturnType<typeof authFetch>,
-  log: Logger,
   discoveredJwksUri: string | undefined,
-): KeyObject | JWTVerifyGetKey {
+): Keys {
   if (config.secret !== undefined) {
-    return createSecretKey(Buffer.from(config.secret, config.secretEncoding))
+    const key = createSecretKey(Buffer.from(config.secret, config.secretEncoding))
+    return { key, hmac: createHmacVerifier(key, hmacOptions(config)) }
   }
   if (config.publicKey !== undefined) {
     try {
@@ -209,7 +232,7 @@ function buildKey(
           ? createPublicKey(pk.includes('CERTIFICATE') ? { key: pk, format: 'pem' } : pk)
           : createPublicKey({ key: pk as import('node:crypto').JsonWebKey, format: 'jwk' })
       if (keyObject.type !== 'public') throw new Error('not a public key')
-      return keyObject
+      return { key: keyObject }
     } catch (error) {
       throw coreErrors.config.create(
         'jwt: publicKey is not a valid public key (PEM SPKI, X.509 certificate or public JWK)',
@@ -220,28 +243,30 @@ function buildKey(
     }
   }
   if (config.jwks !== undefined)
-    return createLocalJWKSet(config.jwks as Parameters<typeof createLocalJWKSet>[0])
-  return new RemoteJwks({
+    return { key: createLocalJWKSet(config.jwks as Parameters<typeof createLocalJWKSet>[0]) }
+  const remote = new RemoteJwks({
     url: discoveredJwksUri ?? config.jwksUri!,
     timeout: config.jwksTimeout,
-    cacheMaxAge: config.jwksCacheMaxAge,
+    maxAge: config.jwksCacheMaxAge,
+    minAge: config.jwksCacheMinAge,
     cooldown: config.jwksCooldown,
-    clock,
+    clock: setup.clock,
     fetch: http,
-    log,
-  }).getKey
+    log: setup.log,
+  })
+  return { key: remote.getKey, remote }
 }
 
-function failureReason(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'expired'
-  if (error instanceof errors.JWTClaimValidationFailed) return `claim-${error.claim}`
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad-signature'
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'alg-not-allowed'
-  if (error instanceof errors.JWKSNoMatchingKey) return 'unknown-kid'
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return 'ambiguous-kid'
-  if (error instanceof errors.JOSENotSupported) return 'unsupported'
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'malformed'
-  return 'invalid'
+function hmacOptions(config: JwtConfig): HmacVerifyOptions {
+  return {
+    algorithms: config.algorithms,
+    issuer: config.issuer,
+    audience: config.audience,
+    requiredClaims: config.requiredClaims,
+    clockTolerance: config.clockTolerance / 1000,
+    maxTokenAge: config.maxTokenAge === undefined ? undefined : config.maxTokenAge / 1000,
+    typ: config.typ,
+  }
 }
 
 function headerValue(value: unknown): string {

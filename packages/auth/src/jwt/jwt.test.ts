@@ -6,10 +6,10 @@ import {
   createTestPipeline,
 } from '@gw/core/testing'
 import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type EchoBody, principalEcho } from '../../test/helpers/principal-echo.js'
 import { authErrors } from '../errors.js'
-import { jwt } from './index.js'
+import { type JwtOptions, jwt } from './index.js'
 
 async function jwkOf(key: CryptoKey) {
   const jwk = await exportJWK(key)
@@ -128,11 +128,19 @@ describe('jwt: valid tokens', () => {
   })
 })
 
-describe('jwt: verified-token cache', () => {
+describe('jwt: verified-token cache (ES256, whose uncached verification is asynchronous)', () => {
+  let esOptions: JwtOptions
+  let es256: (payload?: JWTPayload) => Promise<string>
+  beforeAll(async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+    esOptions = { algorithms: ['ES256'], publicKey: await exportSPKI(publicKey) }
+    es256 = (payload = claims()) => new SignJWT(payload).setProtectedHeader({ alg: 'ES256' }).sign(privateKey)
+  })
+
   it('answers a reused token synchronously, without verifying it again', async () => {
     const clock = createManualClock(NOW)
-    const handlers = await jwt.definition.create(jwt(hsOptions).options, setupFor(clock))
-    const token = await hs256()
+    const handlers = await jwt.definition.create(jwt(esOptions).options, setupFor(clock))
+    const token = await es256()
     const first = handlers.onRequest!(
       createTestExchange({ headers: { authorization: `Bearer ${token}` } }, { clock }),
     )
@@ -146,8 +154,8 @@ describe('jwt: verified-token cache', () => {
 
   it('never serves a cached token past its exp', async () => {
     const clock = createManualClock(NOW)
-    const handlers = await jwt.definition.create(jwt(hsOptions).options, setupFor(clock))
-    const token = await hs256(claims({ exp: nowSec + 60 }))
+    const handlers = await jwt.definition.create(jwt(esOptions).options, setupFor(clock))
+    const token = await es256(claims({ exp: nowSec + 60 }))
     await handlers.onRequest!(
       createTestExchange({ headers: { authorization: `Bearer ${token}` } }, { clock }),
     )
@@ -164,10 +172,10 @@ describe('jwt: verified-token cache', () => {
   it('can be disabled', async () => {
     const clock = createManualClock(NOW)
     const handlers = await jwt.definition.create(
-      jwt({ ...hsOptions, cache: { enabled: false } }).options,
+      jwt({ ...esOptions, cache: { enabled: false } }).options,
       setupFor(clock),
     )
-    const token = await hs256()
+    const token = await es256()
     await handlers.onRequest!(
       createTestExchange({ headers: { authorization: `Bearer ${token}` } }, { clock }),
     )
@@ -176,6 +184,41 @@ describe('jwt: verified-token cache', () => {
     )
     expect(again).toBeInstanceOf(Promise)
     await again
+  })
+})
+
+describe('jwt: HMAC tokens are verified synchronously (node:crypto), cached or not', () => {
+  it('accepts and refuses without a promise, with the same reasons as jose', async () => {
+    const clock = createManualClock(NOW)
+    const handlers = await jwt.definition.create(
+      jwt({ ...hsOptions, cache: { enabled: false } }).options,
+      setupFor(clock),
+    )
+    const ex = createTestExchange({ headers: { authorization: `Bearer ${await hs256()}` } }, { clock })
+    expect(handlers.onRequest!(ex)).toBeUndefined()
+    expect(ex.get(principalKey)?.subject).toBe('user-1')
+    const expired = await hs256(claims({ exp: nowSec - 1 }))
+    let denial: unknown
+    try {
+      handlers.onRequest!(createTestExchange({ headers: { authorization: `Bearer ${expired}` } }, { clock }))
+    } catch (error) {
+      denial = error
+    }
+    expect(denial).toMatchObject({
+      code: authErrors.invalidToken.code,
+      message: 'The access token expired',
+      decision: { reason: 'expired' },
+    })
+  })
+
+  it('refuses a secret shorter than the hash of an allowed HS algorithm (RFC 7518 §3.2)', () => {
+    expect(() => jwt({ algorithms: ['HS512'], secret: SECRET })).toThrow(
+      /jwt\.options\.secret: HS512 needs a secret of at least 64 bytes \(RFC 7518 §3\.2\); this one has 45/,
+    )
+    expect(() =>
+      jwt({ algorithms: ['HS256'], secret: Buffer.alloc(24).toString('base64'), secretEncoding: 'base64' }),
+    ).toThrow(/HS256 needs a secret of at least 32 bytes/)
+    expect(() => jwt({ algorithms: ['HS256', 'HS384'], secret: 'x'.repeat(48) })).not.toThrow()
   })
 })
 

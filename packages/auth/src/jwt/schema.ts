@@ -93,10 +93,21 @@ export const jwtSchema = z
       .describe(
         'Find the JWKS at start-up from `<issuer>/.well-known/openid-configuration` (`jwks_uri`); needs one `issuer`.',
       ),
-    jwksCacheMaxAge: duration().default(600_000).describe('Refetch the remote key set when older than this.'),
+    jwksCacheMaxAge: duration()
+      .default(50_000)
+      .describe(
+        'Longest time a fetched key set is used: its `Cache-Control: max-age` is clamped to this (and used when absent). A key removed from the set stops verifying within this plus `jwksTimeout`.',
+      ),
+    jwksCacheMinAge: duration()
+      .default(5_000)
+      .describe(
+        'Shortest time a fetched key set is used, whatever its `Cache-Control` says (`no-cache`, `max-age=0`).',
+      ),
     jwksCooldown: duration()
-      .default(30_000)
-      .describe('Minimum time between two fetches of the remote key set (unknown `kid`, failures).'),
+      .default(5_000)
+      .describe(
+        'Minimum time between two fetches of the remote key set: a token with an unknown `kid` refetches at most this often (retries after failures too).',
+      ),
     jwksTimeout: duration().default(5_000).describe('Timeout of one key set fetch.'),
     issuer: stringOrList.optional().describe('Accepted `iss` value(s); required when set.'),
     audience: stringOrList.optional().describe('Accepted `aud` value(s); required when set.'),
@@ -156,7 +167,16 @@ export const jwtSchema = z
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'discovery needs a single issuer' })
     }
     const hmac = config.secret !== undefined
+    const secretBytes = hmac ? Buffer.from(config.secret!, config.secretEncoding).length : 0
     config.algorithms.forEach((alg, i) => {
+      const needed = alg.startsWith('HS') ? Number(alg.slice(2)) / 8 : 0
+      if (hmac && secretBytes < needed) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secret'],
+          message: `${alg} needs a secret of at least ${needed} bytes (RFC 7518 §3.2); this one has ${secretBytes}`,
+        })
+      }
       if (alg.startsWith('HS') !== hmac) {
         ctx.addIssue({
           code: 'custom',

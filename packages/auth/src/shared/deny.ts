@@ -1,15 +1,15 @@
-import type { GatewayError } from '@gw/core'
+import type { ErrorDecision, GatewayError } from '@gw/core'
 import { authErrors } from '../errors.js'
 import { challenge } from './challenge.js'
 
 /** Builds the denials of a bearer-token policy with prebuilt RFC 6750 challenges. */
 export interface BearerDenials {
   /** No credential at all: 401 with a bare challenge (RFC 6750 §3.1: no error code). */
-  missing(): GatewayError
+  missing(decision?: ErrorDecision): GatewayError
   /** Malformed request or several credentials: 400 `invalid_request`. */
-  invalidRequest(duplicate: boolean): GatewayError
+  invalidRequest(duplicate: boolean, decision?: ErrorDecision): GatewayError
   /** Invalid, expired or unverifiable token: 401 `invalid_token` with a safe description. */
-  invalidToken(expired: boolean): GatewayError
+  invalidToken(expired: boolean, decision?: ErrorDecision): GatewayError
   /** The `WWW-Authenticate` value sent when the credential is missing (used by `any-of`). */
   readonly challenge: string
 }
@@ -20,7 +20,7 @@ export interface BearerDenials {
  * @example
  * ```ts
  * const deny = bearerDenials('api')
- * throw deny.invalidToken(true) // 401, WWW-Authenticate: Bearer realm="api", error="invalid_token", ...
+ * throw deny.invalidToken(true, { reason: 'expired' }) // 401, WWW-Authenticate: Bearer realm="api", error="invalid_token", ...
  * ```
  */
 export function bearerDenials(realm: string): BearerDenials {
@@ -48,16 +48,19 @@ export function bearerDenials(realm: string): BearerDenials {
   }
   return {
     challenge: bare['www-authenticate'],
-    missing: () =>
-      authErrors.missing.create('Send an access token in the Authorization header', { headers: bare }),
-    invalidRequest: (duplicate) =>
+    missing: (decision) =>
+      authErrors.missing.create('Send an access token in the Authorization header', {
+        headers: bare,
+        decision,
+      }),
+    invalidRequest: (duplicate, decision) =>
       duplicate
-        ? authErrors.duplicate.create('Send exactly one credential', { headers: request })
-        : authErrors.invalidRequest.create('The credential is malformed', { headers: request }),
-    invalidToken: (isExpired) =>
+        ? authErrors.duplicate.create('Send exactly one credential', { headers: request, decision })
+        : authErrors.invalidRequest.create('The credential is malformed', { headers: request, decision }),
+    invalidToken: (isExpired, decision) =>
       isExpired
-        ? authErrors.invalidToken.create('The access token expired', { headers: expired })
-        : authErrors.invalidToken.create('The access token is invalid', { headers: invalid }),
+        ? authErrors.invalidToken.create('The access token expired', { headers: expired, decision })
+        : authErrors.invalidToken.create('The access token is invalid', { headers: invalid, decision }),
   }
 }
 

@@ -11,7 +11,13 @@ import type { SetupContext } from '@gw/core'
 export type AuthFetch = (
   url: string,
   init: { method?: string; signal: AbortSignal; headers: Record<string, string>; body?: string },
-) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>
+) => Promise<{
+  ok: boolean
+  status: number
+  json(): Promise<unknown>
+  /** Response headers (`Cache-Control` and `Age` set how long a JWKS is used); optional for custom transports. */
+  headers?: { get(name: string): string | null }
+}>
 
 declare module '@gw/core' {
   interface Resources {

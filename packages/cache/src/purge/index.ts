@@ -57,9 +57,11 @@ export const cachePurge = definePolicy({
           const presented = ex.request.headers[config.header]
           const given = Buffer.from(typeof presented === 'string' ? presented : '')
           if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-            setup.telemetry.decision(ex, { policy: 'cache-purge', outcome: 'deny', reason: 'bad-api-key' })
             throw cacheErrors.purgeUnauthorized.create(
               `Send the purge API key in the ${config.header} header`,
+              {
+                decision: { reason: 'bad-api-key' },
+              },
             )
           }
           if (ex.request.method !== 'POST') {

@@ -32,7 +32,12 @@ export interface ClusterOptions {
   shutdownTimeout?: number
 }
 
-type Message = { gw: 'shutdown' } | { gw: 'reload' } | { gw: 'reload-others' }
+type Message =
+  | { gw: 'shutdown' }
+  | { gw: 'reload' }
+  | { gw: 'reload-others' }
+  | { gw: 'drained' }
+  | { gw: 'drained-ack' }
 
 /**
  * Runs an app under node:cluster. In the primary it forks the workers (each calls `start()`; they share the
@@ -89,6 +94,9 @@ export function resolveWorkers(workers: number | 'auto'): number {
   return workers === 'auto' ? availableParallelism() : Math.max(1, Math.floor(workers))
 }
 
+/** Bound of the worker's last round trip with the primary before it exits. */
+const SETTLE_TIMEOUT_MS = 2000
+
 async function runWorker(options: ClusterOptions): Promise<number> {
   const log = (options.log ?? noopLogger).child({ worker: cluster.worker?.id, pid: process.pid })
   const app = await options.start()
@@ -99,10 +107,10 @@ async function runWorker(options: ClusterOptions): Promise<number> {
       closing = true
       log.info({ reason }, 'worker draining')
       app.close().then(
-        () => finish(0),
+        () => settle().then(() => finish(0)),
         (error: unknown) => {
           log.error({ err: error }, 'worker shutdown failed')
-          finish(1)
+          settle().then(() => finish(1))
         },
       )
     }
@@ -110,10 +118,30 @@ async function runWorker(options: ClusterOptions): Promise<number> {
       if (app.reload === undefined || closing) return
       app.reload().catch((error: unknown) => log.error({ err: error }, 'worker reload failed'))
     }
+    let acknowledged: (() => void) | undefined
     const onMessage = (message: unknown): void => {
       const kind = (message as Partial<Message> | null)?.gw
       if (kind === 'shutdown') close('primary')
       else if (kind === 'reload') reload()
+      else if (kind === 'drained-ack') acknowledged?.()
+    }
+    // The primary may have handed this worker connections before it learnt that the listener closed; they
+    // wait unread in the IPC channel. One round trip reads them all (node's cluster code hands each back to
+    // the primary for another worker) before the process may exit; exiting earlier would leave those clients
+    // hanging on a connection nobody serves.
+    const settle = (): Promise<void> => {
+      if (process.send === undefined || !process.connected) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, SETTLE_TIMEOUT_MS)
+        acknowledged = () => {
+          clearTimeout(timer)
+          setImmediate(resolve)
+        }
+        const message: Message = { gw: 'drained' }
+        process.send?.(message, undefined, {}, (error: Error | null) => {
+          if (error !== null) acknowledged?.()
+        })
+      })
     }
     const onTerm = (signal: NodeJS.Signals): void => close(signal)
     const finish = (code: number): void => {
@@ -216,7 +244,13 @@ async function runPrimary(options: ClusterOptions): Promise<number> {
       for (const worker of live) if (!retiring.has(worker)) send(worker, { gw: 'reload' })
     }
     const onWorkerMessage = (from: Worker, message: unknown): void => {
-      if ((message as Partial<Message> | null)?.gw !== 'reload-others') return
+      const kind = (message as Partial<Message> | null)?.gw
+      if (kind === 'drained') {
+        const ack: Message = { gw: 'drained-ack' }
+        if (from.isConnected()) from.send(ack, () => {})
+        return
+      }
+      if (kind !== 'reload-others') return
       log.info({ worker: from.id }, 'a worker reloaded: reloading the others')
       for (const worker of live) if (worker !== from && !retiring.has(worker)) send(worker, { gw: 'reload' })
     }

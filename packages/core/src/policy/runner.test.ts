@@ -4,7 +4,12 @@ import { GatewayError } from '../errors.js'
 import { noopLogger } from '../logger.js'
 import { createStateKey } from '../state.js'
 import { noopTelemetry } from '../telemetry.js'
-import { createTestExchange, createTestPipeline, runPipeline } from '../testing/index.js'
+import {
+  createRecordingTelemetry,
+  createTestExchange,
+  createTestPipeline,
+  runPipeline,
+} from '../testing/index.js'
 import { instantiatePolicies, validateChainOrder } from './chain.js'
 import { definePolicy, localResponse, respond } from './define-policy.js'
 import { runExchange } from './runner.js'
@@ -185,6 +190,113 @@ describe('policy runner', () => {
     expect(res.upstreamCalls).toBe(1)
     expect(decisions).toEqual(['probe:report'])
     await pipeline.close()
+  })
+})
+
+describe('policy runner: one decision record per denial', () => {
+  const denier = definePolicy({
+    name: 'denier',
+    stage: 'guard',
+    schema: z.object({
+      how: z.enum(['throw', 'reject', 'throw-5xx', 'throw-5xx-decision', 'respond-403', 'respond-204']),
+    }),
+    create({ how }): PolicyHandlers {
+      const decision = {
+        rule: 'r1',
+        key: 'k1',
+        reason: 'because',
+        matches: [{ rule: '942100', message: 'SQL injection', data: "' or 1=1", target: 'ARGS:id' }],
+      }
+      return {
+        onRequest: () => {
+          if (how === 'throw') throw new GatewayError('GW_ERR_TEST_DENIED', 403, 'no', { decision })
+          if (how === 'reject')
+            return Promise.reject(new GatewayError('GW_ERR_TEST_DENIED', 429, 'no', { decision }))
+          if (how === 'throw-5xx') throw new GatewayError('GW_ERR_TEST_DOWN', 503, 'down')
+          if (how === 'throw-5xx-decision')
+            throw new GatewayError('GW_ERR_TEST_DOWN', 503, 'down', { decision: { reason: 'store-down' } })
+          if (how === 'respond-403') return respond(403, 'no')
+          return respond(204)
+        },
+      }
+    },
+  })
+  type How = 'throw' | 'reject' | 'throw-5xx' | 'throw-5xx-decision' | 'respond-403' | 'respond-204'
+  const run = async (how: How, mode: 'enforce' | 'report') => {
+    const telemetry = createRecordingTelemetry()
+    const res = await runPipeline([denier({ how }, { mode })], {}, { telemetry })
+    return { res, decisions: telemetry.decisions.map(({ requestId: _, ...d }) => d) }
+  }
+  const full = {
+    policy: 'denier',
+    rule: 'r1',
+    key: 'k1',
+    reason: 'because',
+    matches: [{ rule: '942100', message: 'SQL injection', data: "' or 1=1", target: 'ARGS:id' }],
+  }
+
+  it('records a thrown (or rejected) denial once with its rule, key, reason and matches', async () => {
+    for (const how of ['throw', 'reject'] as const) {
+      const enforce = await run(how, 'enforce')
+      expect(enforce.res.upstreamCalls).toBe(0)
+      expect(enforce.decisions).toEqual([{ ...full, outcome: 'deny' }])
+      const report = await run(how, 'report')
+      expect(report.res.status).toBe(200)
+      expect(report.res.upstreamCalls).toBe(1)
+      expect(report.decisions).toEqual([{ ...full, outcome: 'report' }])
+    }
+  })
+
+  it('a 5xx without a decision is a failure in both modes and records nothing; with one it is a denial', async () => {
+    for (const mode of ['enforce', 'report'] as const) {
+      const failure = await run('throw-5xx', mode)
+      expect(failure.res.status).toBe(503)
+      expect(failure.decisions).toEqual([])
+    }
+    const enforced = await run('throw-5xx-decision', 'enforce')
+    expect(enforced.res.status).toBe(503)
+    expect(enforced.decisions).toEqual([{ policy: 'denier', outcome: 'deny', reason: 'store-down' }])
+    const reported = await run('throw-5xx-decision', 'report')
+    expect(reported.res.status).toBe(200)
+    expect(reported.decisions).toEqual([{ policy: 'denier', outcome: 'report', reason: 'store-down' }])
+  })
+
+  it('a respond verdict of 400 or more is a denial without rule or key; below 400 it is an answer in both modes', async () => {
+    const enforced = await run('respond-403', 'enforce')
+    expect(enforced.res.status).toBe(403)
+    expect(enforced.decisions).toEqual([{ policy: 'denier', outcome: 'deny', reason: '403' }])
+    const reported = await run('respond-403', 'report')
+    expect(reported.res.status).toBe(200)
+    expect(reported.decisions).toEqual([{ policy: 'denier', outcome: 'report', reason: '403' }])
+    for (const mode of ['enforce', 'report'] as const) {
+      const answered = await run('respond-204', mode)
+      expect(answered.res.status).toBe(204)
+      expect(answered.res.upstreamCalls).toBe(0)
+      expect(answered.decisions).toEqual([])
+    }
+  })
+
+  it('defaults the reason to the error code', async () => {
+    const bare = definePolicy({
+      name: 'bare',
+      stage: 'guard',
+      schema: z.object({}),
+      create: () => ({
+        onRequest: () => {
+          throw new GatewayError('GW_ERR_TEST_BARE', 400, 'bad')
+        },
+      }),
+    })
+    const telemetry = createRecordingTelemetry()
+    await runPipeline([bare({})], {}, { telemetry })
+    expect(telemetry.decisions).toMatchObject([
+      { policy: 'bare', outcome: 'deny', reason: 'GW_ERR_TEST_BARE' },
+    ])
+  })
+
+  it('client errors carry no stack trace; server errors keep theirs', () => {
+    expect(new GatewayError('GW_ERR_TEST_DENIED', 429, 'no').stack).not.toMatch(/\n\s+at /)
+    expect(new GatewayError('GW_ERR_TEST_DOWN', 500, 'down').stack).toMatch(/\n\s+at /)
   })
 })
 

@@ -1,13 +1,16 @@
 import { Readable } from 'node:stream'
 import { GatewayError, renderProblem, toGatewayError } from '../errors.js'
 import type { Exchange } from '../exchange/exchange.js'
+import type { DecisionRecord } from '../telemetry.js'
 import type { CompiledChain } from './chain.js'
 import type { GwResponse, MaybePromise, Outcome, Verdict } from './types.js'
 
 /**
- * Runs a request through a compiled chain: `onRequest` in order until one responds, then the terminal, then
- * `onResponse` in reverse over the entered policies except the responder. Never rejects: errors become
- * problem+json responses. Stays synchronous while every handler is.
+ * Runs a request through a compiled chain: `onRequest` in order until one responds or denies, then the
+ * terminal, then `onResponse` in reverse over the entered policies except the responder. Never rejects: errors
+ * become problem+json responses. Each denial (a thrown `GatewayError` below 500 or carrying a `decision`, or
+ * a `respond` of 400+) is recorded once: `deny`, or `report` when the entry runs in report mode and the request
+ * goes on. Stays synchronous while every handler is.
  *
  * @example
  * ```ts
@@ -32,7 +35,7 @@ function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): Mayb
     try {
       verdict = onRequest(ex)
     } catch (error) {
-      if (reportedDenial(ex, chain, i, error)) continue
+      if (recordDenial(ex, chain, i, error)) continue
       return failAt(ex, chain, i, error)
     }
     if (verdict === undefined) continue
@@ -40,9 +43,7 @@ function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): Mayb
       return verdict.then(
         (v) => takeRequestVerdict(ex, chain, i, v) ?? runRequestPhase(ex, chain, i + 1),
         (error: unknown) =>
-          reportedDenial(ex, chain, i, error)
-            ? runRequestPhase(ex, chain, i + 1)
-            : failAt(ex, chain, i, error),
+          recordDenial(ex, chain, i, error) ? runRequestPhase(ex, chain, i + 1) : failAt(ex, chain, i, error),
       )
     }
     const answer = takeRequestVerdict(ex, chain, i, verdict)
@@ -58,35 +59,51 @@ function takeRequestVerdict(
   verdict: Verdict,
 ): GwResponse | undefined {
   if (!verdict) return undefined
-  const policy = chain.policies[index]!
-  if (policy.mode === 'report') {
-    discardBody(verdict.respond)
-    reportWouldDeny(ex, chain, index, verdict.respond.status, undefined)
-    return undefined
+  const res = verdict.respond
+  if (res.status >= 400) {
+    // A local reply that is an error is a denial without a rule or key (policies should throw instead).
+    const report = chain.policies[index]!.mode === 'report'
+    record(ex, chain, index, report ? 'report' : 'deny', undefined, res.status)
+    if (report) {
+      discardBody(res)
+      return undefined
+    }
   }
   ex._responder = index
-  return verdict.respond
+  return res
 }
 
-/** In report mode a thrown client error (status < 500) is a would-be denial: logged, recorded, skipped. */
-function reportedDenial(ex: Exchange, chain: CompiledChain, index: number, error: unknown): boolean {
-  if (chain.policies[index]!.mode !== 'report' || !(error instanceof GatewayError) || error.status >= 500)
-    return false
-  reportWouldDeny(ex, chain, index, error.status, error.code)
-  return true
+/**
+ * Records the denial a handler threw, once: `deny`, or in report mode `report` (logged, and the request goes
+ * on: returns true). A denial is a `GatewayError` below 500, or any `GatewayError` carrying a `decision`;
+ * anything else is a failure, answered as it is in both modes.
+ */
+function recordDenial(ex: Exchange, chain: CompiledChain, index: number, error: unknown): boolean {
+  if (!(error instanceof GatewayError) || (error.status >= 500 && error.decision === undefined)) return false
+  const report = chain.policies[index]!.mode === 'report'
+  record(ex, chain, index, report ? 'report' : 'deny', error, error.status)
+  return report
 }
 
-function reportWouldDeny(
+function record(
   ex: Exchange,
   chain: CompiledChain,
   index: number,
+  outcome: 'deny' | 'report',
+  error: GatewayError | undefined,
   status: number,
-  code: string | undefined,
 ): void {
-  const name = chain.policies[index]!.name
-  ex.log.warn({ policy: name, status, code }, 'report mode: request would have been denied')
-  if (chain.telemetry.enabled)
-    chain.telemetry.decision(ex, { policy: name, outcome: 'report', reason: code ?? String(status) })
+  const policy = chain.policies[index]!.name
+  if (outcome === 'report')
+    ex.log.warn({ policy, status, code: error?.code }, 'report mode: request would have been denied')
+  if (!chain.telemetry.enabled) return
+  const decision = error?.decision
+  const entry: DecisionRecord = { policy, outcome }
+  if (decision?.rule !== undefined) entry.rule = decision.rule
+  if (decision?.key !== undefined) entry.key = decision.key
+  entry.reason = decision?.reason ?? error?.code ?? String(status)
+  if (decision?.matches !== undefined) entry.matches = decision.matches
+  chain.telemetry.decision(ex, entry)
 }
 
 function failAt(ex: Exchange, chain: CompiledChain, index: number, error: unknown): GwResponse {
@@ -156,7 +173,7 @@ function replaceResponse(current: GwResponse, verdict: Verdict): GwResponse {
 export function errorResponse(ex: Exchange, error: unknown, policy: string | undefined): GwResponse {
   const gwError = toGatewayError(error)
   ex._error = gwError
-  if (gwError.status >= 500) {
+  if (gwError.status >= 500 && gwError.decision === undefined) {
     ex.log.error({ err: gwError.cause ?? gwError, code: gwError.code, policy }, gwError.message)
   }
   const { status, headers, body } = renderProblem(gwError, ex.id)

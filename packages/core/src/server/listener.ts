@@ -36,6 +36,12 @@ export interface Listener {
   readonly redirect: HttpServer | undefined
   /** Listens on `port`/`host` (and the redirect listener on its own port) and resolves with the main address. */
   listen(port: number, host: string): Promise<AddressInfo>
+  /**
+   * Stops accepting connections. Open ones stay: HTTP/2 sessions get a GOAWAY and finish their open streams;
+   * HTTP/1.1 connections (idle keep-alive ones, and accepted ones whose first request has not arrived yet) are
+   * left for their next request, which the draining handler answers with `Connection: close`.
+   */
+  stopAccepting(): void
   /** Closes idle keep-alive connections; HTTP/2 sessions get a GOAWAY and finish their open streams. */
   closeIdleConnections(): void
   /** Destroys every remaining connection and session. */
@@ -81,6 +87,7 @@ export function createListener(config: ServerConfig, handler: RequestListener, l
       scheme: 'http',
       redirect: undefined,
       listen: (port, host) => listenOn(server, port, host),
+      stopAccepting: () => closeKeepingIdle(server),
       closeIdleConnections: () => server.closeIdleConnections(),
       closeAllConnections: () => server.closeAllConnections(),
       reloadCertificates: () => Promise.resolve(),
@@ -175,6 +182,10 @@ export function createListener(config: ServerConfig, handler: RequestListener, l
         await listenOn(redirect, redirectConfig.port, redirectConfig.host ?? host)
       return address
     },
+    stopAccepting() {
+      if (server.listening) closeKeepingIdle(server)
+      for (const session of sessions) if (!session.closed) session.close()
+    },
     closeIdleConnections() {
       if ('closeIdleConnections' in server) server.closeIdleConnections()
       for (const session of sessions) if (!session.closed) session.close()
@@ -196,6 +207,24 @@ export function createListener(config: ServerConfig, handler: RequestListener, l
     },
   }
 }
+
+/**
+ * `server.close()` without the idle-connection sweep node:http (and an `allowHTTP1` HTTP/2 server) runs first:
+ * an idle keep-alive connection closed by the server races the client's next request on it (the client sees
+ * ECONNRESET), so the drain gives those connections a grace period instead.
+ */
+function closeKeepingIdle(server: GatewayServer): void {
+  if (!server.listening) return
+  const own = server as { closeIdleConnections?: () => void }
+  own.closeIdleConnections = noop
+  try {
+    server.close()
+  } finally {
+    delete own.closeIdleConnections
+  }
+}
+
+function noop(): void {}
 
 async function listenOn(server: GatewayServer, port: number, host: string): Promise<AddressInfo> {
   server.listen(port, host)

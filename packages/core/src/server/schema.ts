@@ -140,6 +140,11 @@ export const serverSchema = z
     drainTimeout: duration()
       .default(10_000)
       .describe('On shutdown, how long in-flight requests may take before connections are closed.'),
+    drainIdleGrace: duration()
+      .default(250)
+      .describe(
+        'On shutdown, how long idle keep-alive connections stay open (their next request is answered with Connection: close) before they are closed; 0 closes them at once.',
+      ),
     healthPath: z.string().startsWith('/').default('/health').describe('Liveness endpoint path.'),
     readyPath: z.string().startsWith('/').default('/ready').describe('Readiness endpoint path.'),
     requestIdHeader: z

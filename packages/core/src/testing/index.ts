@@ -36,3 +36,8 @@ export { waitForOutput } from './process.js'
 export { expectOptionsTables } from './readme.js'
 export { type RequireRedisOptions, requireRedis } from './redis.js'
 export { defineStoreContract, type StoreContractCase, type StoreImplementation } from './store-contract.js'
+export {
+  createRecordingTelemetry,
+  type RecordedDecision,
+  type RecordingTelemetry,
+} from './telemetry.js'

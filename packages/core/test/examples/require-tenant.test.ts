@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { createGateway } from '../../src/index.js'
-import { createTestExchange, runPipeline, startFakeUpstream } from '../../src/testing/index.js'
+import {
+  createRecordingTelemetry,
+  createTestExchange,
+  runPipeline,
+  startFakeUpstream,
+} from '../../src/testing/index.js'
 import { requireTenant, tenantKey } from './require-tenant.js'
 
 describe('require-tenant (the worked example of docs/writing-a-policy.md)', () => {
@@ -28,11 +33,24 @@ describe('require-tenant (the worked example of docs/writing-a-policy.md)', () =
     expect(ok.headers['x-served-tenant']).toBe('acme')
   })
 
-  it('report mode lets unknown tenants through', async () => {
-    const res = await runPipeline([requireTenant({ tenants: ['acme'] }, { mode: 'report' })], {
-      headers: { 'x-tenant': 'evil' },
-    })
+  it('report mode lets unknown tenants through and records one would-be denial', async () => {
+    const telemetry = createRecordingTelemetry()
+    const res = await runPipeline(
+      [requireTenant({ tenants: ['acme'] }, { mode: 'report' })],
+      { headers: { 'x-tenant': 'evil' } },
+      { telemetry },
+    )
     expect(res.status).toBe(200)
+    expect(telemetry.decisions).toEqual([
+      {
+        requestId: res.exchange.id,
+        policy: 'require-tenant',
+        outcome: 'report',
+        rule: 'tenants',
+        key: 'evil',
+        reason: 'unknown-tenant',
+      },
+    ])
   })
 
   it('rejects bad options with their path', () => {

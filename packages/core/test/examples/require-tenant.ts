@@ -30,22 +30,20 @@ export const requireTenant = definePolicy({
   stage: 'guard',
   schema: requireTenantSchema,
   state: () => ({ provides: [tenantKey] }),
-  create({ header, tenants }, setup) {
+  create({ header, tenants }) {
     const allowed = new Set(tenants)
     return {
       onRequest(ex) {
         const tenant = ex.request.headers[header]
         if (typeof tenant !== 'string' || tenant === '') {
-          throw tenantErrors.missing.create(`Send the tenant in the ${header} header`)
+          throw tenantErrors.missing.create(`Send the tenant in the ${header} header`, {
+            decision: { reason: 'missing-tenant' },
+          })
         }
         if (!allowed.has(tenant)) {
-          setup.telemetry.decision(ex, {
-            policy: 'require-tenant',
-            key: tenant,
-            outcome: 'deny',
-            reason: 'unknown-tenant',
+          throw tenantErrors.unknown.create(`Tenant '${tenant}' is not served here`, {
+            decision: { rule: 'tenants', key: tenant, reason: 'unknown-tenant' },
           })
-          throw tenantErrors.unknown.create(`Tenant '${tenant}' is not served here`)
         }
         ex.set(tenantKey, tenant)
       },

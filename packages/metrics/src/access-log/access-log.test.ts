@@ -1,4 +1,4 @@
-import { definePolicy, principalKey, respond, z } from '@gw/core'
+import { definePolicy, GatewayError, principalKey, z } from '@gw/core'
 import { createManualClock, createRecordingLogger, createTestPipeline, runPipeline } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createPrometheusTelemetry } from '../prometheus/telemetry.js'
@@ -25,15 +25,11 @@ const limiter = definePolicy({
   name: 'rate-limit',
   stage: 'limit',
   schema: z.object({}),
-  create: (_, setup) => ({
+  create: () => ({
     onRequest(ex) {
-      setup.telemetry.decision(ex, {
-        policy: 'rate-limit',
-        key: ex.request.ip,
-        outcome: 'deny',
-        reason: 'limit-exceeded',
+      throw new GatewayError('GW_ERR_TEST_LIMITED', 429, 'slow down', {
+        decision: { key: ex.request.ip, reason: 'limit-exceeded' },
       })
-      return respond(429, { error: 'slow down' })
     },
   }),
 })

@@ -1,12 +1,4 @@
-import {
-  createStateKey,
-  definePolicy,
-  type Exchange,
-  type GwResponse,
-  principalKey,
-  renderProblem,
-  type SetupContext,
-} from '@gw/core'
+import { createStateKey, definePolicy, type Exchange, principalKey, type SetupContext } from '@gw/core'
 import { CircuitBreaker } from '@gw/core/resilience'
 import { ratelimitErrors } from '../errors.js'
 import { policyItem, seconds } from '../headers.js'
@@ -61,13 +53,18 @@ export const concurrencyLimit = definePolicy({
     const loggable = isLoggableKey(config.key)
     const { max, lease: leaseMs, onStoreError, name } = config
     const localMax = Math.ceil(max / config.fallback.instances)
-    const report = setup.mode === 'report'
     const telemetry = setup.telemetry
     const labels = { policy: setup.policy, route: setup.routeId ?? 'gateway' }
     const policyHeader = policyItem(name, max, undefined, 'concurrent-requests')
-    const limited = ratelimitErrors.concurrency.create(`Concurrency limit '${name}' of ${max} reached`)
+    const limitedDetail = `Concurrency limit '${name}' of ${max} reached`
+    const limitedHeaders: Record<string, string> = { 'retry-after': '1' }
+    if (config.headers) {
+      limitedHeaders['ratelimit-policy'] = policyHeader
+      limitedHeaders.ratelimit = `"${name}";r=0`
+    }
     const unavailable = ratelimitErrors.storeUnavailable.create('Rate limiting is temporarily unavailable', {
       headers: { 'retry-after': String(Math.max(1, seconds(config.breaker.cooldown))) },
+      decision: { reason: 'store-unavailable' },
     })
     const fallback: MemoryConcurrencyStore | undefined =
       memory || onStoreError === 'closed' ? undefined : createMemoryConcurrencyStore()
@@ -110,10 +107,7 @@ export const concurrencyLimit = definePolicy({
       let slot: Acquisition
       let local = false
       if (answer === STORE_FAILED) {
-        if (fallback === undefined) {
-          const { status, headers, body } = renderProblem(unavailable, ex.id)
-          return { respond: { status, headers, body } as GwResponse }
-        }
+        if (fallback === undefined) throw unavailable
         slot = fallback.acquire(key, localMax)
         local = true
         telemetry.count('ratelimit_fallback_decisions', 1, labels)
@@ -122,24 +116,15 @@ export const concurrencyLimit = definePolicy({
         ex.set(heldKey, { key, lease: slot.lease!, remaining: slot.remaining, local })
         return undefined
       }
-      if (telemetry.enabled) {
-        telemetry.count('ratelimit_denied', 1, { ...labels, limit: name })
-        telemetry.decision(ex, {
-          policy: setup.policy,
+      if (telemetry.enabled) telemetry.count('ratelimit_denied', 1, { ...labels, limit: name })
+      throw ratelimitErrors.concurrency.create(limitedDetail, {
+        headers: limitedHeaders,
+        decision: {
           rule: name,
-          ...(loggable ? { key: value } : {}),
-          outcome: report ? 'report' : 'deny',
+          key: loggable ? value : undefined,
           reason: local ? 'fallback-concurrency-exceeded' : 'concurrency-exceeded',
-        })
-      }
-      const { status, headers, body } = renderProblem(limited, ex.id)
-      const out: GwResponse['headers'] = headers
-      out['retry-after'] = '1'
-      if (config.headers) {
-        out['ratelimit-policy'] = policyHeader
-        out.ratelimit = `"${name}";r=0`
-      }
-      return { respond: { status, headers: out, body } }
+        },
+      })
     }
 
     return {

@@ -1,4 +1,4 @@
-import type { DecisionRecord, Telemetry } from '@gw/core'
+import { type DecisionRecord, GatewayError, type Telemetry } from '@gw/core'
 import { createManualClock, createTestExchange, createTestPipeline, runPipeline } from '@gw/core/testing'
 import { describe, expect, it } from 'vitest'
 import { requirePrincipal } from '../../test/helpers/principal.js'
@@ -86,9 +86,18 @@ describe('rate-limit policy', () => {
     })
     const ex = createTestExchange({ ip: '1.2.3.4' })
     expect(handlers.onRequest!(ex)).toBeUndefined()
-    const second = handlers.onRequest!(createTestExchange({ ip: '1.2.3.4' }))
-    expect(second).not.toBeInstanceOf(Promise)
-    expect(second).toMatchObject({ respond: { status: 429 } })
+    // The denial is thrown synchronously (no promise), with its decision for the runner to record.
+    let denial: unknown
+    try {
+      handlers.onRequest!(createTestExchange({ ip: '1.2.3.4' }))
+    } catch (error) {
+      denial = error
+    }
+    expect(denial).toBeInstanceOf(GatewayError)
+    expect(denial).toMatchObject({
+      status: 429,
+      decision: { rule: 'default', key: '1.2.3.4', reason: 'limit-exceeded' },
+    })
   })
 
   it('checks several limits with their own keys in one store call, all-or-nothing', async () => {

@@ -3,10 +3,8 @@ import {
   definePolicy,
   type Exchange,
   type GatewayError,
-  type GwResponse,
   principalKey,
   type ResponseHeaders,
-  renderProblem,
   type SetupContext,
 } from '@gw/core'
 import { CircuitBreaker } from '@gw/core/resilience'
@@ -47,6 +45,13 @@ interface Call {
   readonly checks: Check[]
   /** Gateway clock when the call was sent: a denial learnt from its answer lasts from here. */
   readonly sentAt: number
+}
+
+/** The headers of a denial as strings (a `GatewayError` carries string values). */
+function headerStrings(headers: ResponseHeaders): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name in headers) out[name] = String(headers[name])
+  return out
 }
 
 /** Joins one more structured-field list member onto a header another rate-limit entry may have set already. */
@@ -116,7 +121,6 @@ export const rateLimit = definePolicy({
     const policyHeader = config.limits.map((l) => policyItem(l.name, l.limit, l.windowMs)).join(', ')
     const { cost, onStoreError, headers: headerOptions } = config
     const withHeaders = headerOptions.ietf || headerOptions.legacy
-    const report = setup.mode === 'report'
     const telemetry = setup.telemetry
     const clock = setup.clock
     const labels = { policy: setup.policy, route: setup.routeId ?? 'gateway' }
@@ -149,6 +153,7 @@ export const rateLimit = definePolicy({
     })
     const unavailable = ratelimitErrors.storeUnavailable.create('Rate limiting is temporarily unavailable', {
       headers: { 'retry-after': String(Math.max(1, seconds(config.breaker.cooldown))) },
+      decision: { reason: 'store-unavailable' },
     })
     const consume = (call: Call) => store.consume(call.checks)
     const appliedKey = createStateKey<Applied>(`ratelimit.applied:${setup.routeId ?? '*'}`)
@@ -189,21 +194,17 @@ export const rateLimit = definePolicy({
         }
       }
       const check = checks[denied]!
-      if (telemetry.enabled) {
-        telemetry.count('ratelimit_denied', 1, { ...labels, limit: check.rule.name })
-        telemetry.decision(ex, {
-          policy: setup.policy,
-          rule: check.rule.name,
-          ...(check.rule.loggable ? { key: check.value } : {}),
-          outcome: report ? 'report' : 'deny',
-          reason: local ? 'fallback-limit-exceeded' : 'limit-exceeded',
-        })
-      }
-      const { status, headers, body } = renderProblem(check.rule.error, ex.id)
-      const out: ResponseHeaders = headers
-      out['retry-after'] = String(Math.max(1, seconds(retryMs)))
+      if (telemetry.enabled) telemetry.count('ratelimit_denied', 1, { ...labels, limit: check.rule.name })
+      const out: ResponseHeaders = { 'retry-after': String(Math.max(1, seconds(retryMs))) }
       if (withHeaders) addHeaders(ex, out, applied)
-      return { respond: { status, headers: out, body } }
+      throw ratelimitErrors.limited.create(check.rule.error.message, {
+        headers: headerStrings(out),
+        decision: {
+          rule: check.rule.name,
+          key: check.rule.loggable ? check.value : undefined,
+          reason: local ? 'fallback-limit-exceeded' : 'limit-exceeded',
+        },
+      })
     }
 
     /** Remembers the keys a store answer denied, until their Retry-After counted from when the call was sent. */
@@ -240,10 +241,7 @@ export const rateLimit = definePolicy({
     }
 
     const onStoreFailed = (ex: Exchange, call: Call) => {
-      if (fallback === undefined) {
-        const { status, headers, body } = renderProblem(unavailable, ex.id)
-        return { respond: { status, headers, body } as GwResponse }
-      }
+      if (fallback === undefined) throw unavailable
       const local: LimitCheck[] = call.checks.map((c) => ({ key: c.key, spec: c.rule.local, cost: c.cost }))
       const decision = fallback.consume(local)
       telemetry.count('ratelimit_fallback_decisions', 1, labels)

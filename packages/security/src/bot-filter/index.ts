@@ -1,6 +1,5 @@
 import { coreErrors, definePolicy } from '@gw/core'
 import { securityErrors } from '../errors.js'
-import { recordDenial } from '../shared/decide.js'
 import { botFilterSchema } from './schema.js'
 
 export { type BotFilterOptions, botFilterSchema } from './schema.js'
@@ -33,7 +32,7 @@ export const botFilter = definePolicy({
   stage: 'guard',
   description: 'User-agent allow/deny rules and missing User-Agent handling.',
   schema: botFilterSchema,
-  create(options, setup) {
+  create(options) {
     const deny = combine(options.deny)
     const allow = combine(options.allow)
     const denyMissing = options.missingUserAgent === 'deny'
@@ -42,12 +41,14 @@ export const botFilter = definePolicy({
         const ua = ex.request.headers['user-agent']
         if (ua === undefined || ua === '') {
           if (!denyMissing) return
-          recordDenial(setup, ex, 'bot-filter', 'missing-user-agent', undefined, 'missing-user-agent')
-          throw securityErrors.botDenied.create('A User-Agent header is required')
+          throw securityErrors.botDenied.create('A User-Agent header is required', {
+            decision: { rule: 'missing-user-agent', reason: 'missing-user-agent' },
+          })
         }
         if (deny === undefined || !deny.test(ua) || allow?.test(ua)) return
-        recordDenial(setup, ex, 'bot-filter', 'deny', ua.slice(0, 200), 'user-agent-denied')
-        throw securityErrors.botDenied.create('This user agent is not allowed')
+        throw securityErrors.botDenied.create('This user agent is not allowed', {
+          decision: { rule: 'deny', key: ua.slice(0, 200), reason: 'user-agent-denied' },
+        })
       },
     }
   },

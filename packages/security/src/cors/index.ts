@@ -1,14 +1,5 @@
-import {
-  coreErrors,
-  createStateKey,
-  definePolicy,
-  type Exchange,
-  type Logger,
-  localResponse,
-  respond,
-} from '@gw/core'
+import { coreErrors, definePolicy, type Logger, respond } from '@gw/core'
 import { securityErrors } from '../errors.js'
-import { recordDenial } from '../shared/decide.js'
 import { appendVary } from '../shared/vary.js'
 import { type CorsOptions, corsSchema, type OriginPredicate } from './schema.js'
 
@@ -22,7 +13,6 @@ export interface OriginMatcher {
   matches(origin: string): boolean
 }
 
-const reportedPreflightKey = createStateKey<Record<string, string>>('security.cors.reported-preflight')
 const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST'])
 const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers'
 const UPSTREAM_CORS_HEADERS = [
@@ -160,11 +150,12 @@ export const cors = definePolicy({
     const exposeValue = options.exposedHeaders.length > 0 ? options.exposedHeaders.join(', ') : undefined
     const maxAgeValue = String(options.maxAge)
     const preflightStatus = options.preflightStatus
-    const reportMode = setup.mode === 'report'
 
-    const reject = (ex: Exchange, reason: string, detail: string): never => {
-      recordDenial(setup, ex, 'cors', 'preflight', undefined, reason)
-      throw securityErrors.corsRejected.create(detail, { headers: { vary: PREFLIGHT_VARY } })
+    const reject = (reason: string, detail: string): never => {
+      throw securityErrors.corsRejected.create(detail, {
+        headers: { vary: PREFLIGHT_VARY },
+        decision: { rule: 'preflight', reason },
+      })
     }
 
     return {
@@ -173,13 +164,9 @@ export const cors = definePolicy({
         const origin = headers.origin
         const requestedMethod = headers['access-control-request-method']
         if (ex.request.method !== 'OPTIONS' || origin === undefined || requestedMethod === undefined) return
-        if (!matcher.matches(origin)) reject(ex, 'origin-not-allowed', `Origin ${origin} is not allowed`)
+        if (!matcher.matches(origin)) reject('origin-not-allowed', `Origin ${origin} is not allowed`)
         if (!anyMethod && !allowedMethods.has(requestedMethod) && !SAFELISTED_METHODS.has(requestedMethod))
-          reject(
-            ex,
-            'method-not-allowed',
-            `Method ${requestedMethod} is not allowed for cross-origin requests`,
-          )
+          reject('method-not-allowed', `Method ${requestedMethod} is not allowed for cross-origin requests`)
         const requestedHeaders = headers['access-control-request-headers']
         if (requestedHeaders !== undefined && requestedHeaders !== '') {
           for (const raw of requestedHeaders.split(',')) {
@@ -187,11 +174,7 @@ export const cors = definePolicy({
             if (name === '') continue
             if (allowedHeaders.has(name)) continue
             if (anyHeader && name !== 'authorization') continue
-            reject(
-              ex,
-              'header-not-allowed',
-              `Request header ${name} is not allowed for cross-origin requests`,
-            )
+            reject('header-not-allowed', `Request header ${name} is not allowed for cross-origin requests`)
           }
         }
         const out: Record<string, string> = {
@@ -203,18 +186,9 @@ export const cors = definePolicy({
         if (allowHeadersValue !== '') out['access-control-allow-headers'] = allowHeadersValue
         if (credentials) out['access-control-allow-credentials'] = 'true'
         if (staticStar) out['access-control-allow-origin'] = '*'
-        if (reportMode) {
-          ex.set(reportedPreflightKey, out)
-          return
-        }
         return respond(preflightStatus, undefined, out)
       },
       onResponse(ex, res) {
-        if (reportMode) {
-          const preflight = ex.get(reportedPreflightKey)
-          if (preflight !== undefined)
-            return { respond: localResponse(preflightStatus, undefined, preflight) }
-        }
         const target = res.headers
         for (let i = 0; i < UPSTREAM_CORS_HEADERS.length; i++) {
           const name = UPSTREAM_CORS_HEADERS[i]!

@@ -1,7 +1,6 @@
 import { BlockList, isIP, isIPv4 } from 'node:net'
 import { definePolicy } from '@gw/core'
 import { securityErrors } from '../errors.js'
-import { recordDenial } from '../shared/decide.js'
 import { ipFilterSchema } from './schema.js'
 
 export { type IpFilterOptions, ipFilterSchema } from './schema.js'
@@ -61,19 +60,21 @@ export const ipFilter = definePolicy({
   description:
     'Allow/deny lists of IPv4/IPv6 addresses and CIDRs for the (trusted-proxy aware) client address.',
   schema: ipFilterSchema,
-  create(options, setup) {
+  create(options) {
     const deny = compileAddressList(options.deny)
     const allow = compileAddressList(options.allow)
     return {
       onRequest(ex) {
         const ip = ex.request.ip
         if (deny.size > 0 && deny.has(ip)) {
-          recordDenial(setup, ex, 'ip-filter', 'deny', ip, 'ip-denied')
-          throw securityErrors.ipDenied.create(`Client address ${ip} is not allowed`)
+          throw securityErrors.ipDenied.create(`Client address ${ip} is not allowed`, {
+            decision: { rule: 'deny', key: ip, reason: 'ip-denied' },
+          })
         }
         if (allow.size > 0 && !allow.has(ip)) {
-          recordDenial(setup, ex, 'ip-filter', 'allow', ip, 'ip-not-allowed')
-          throw securityErrors.ipDenied.create(`Client address ${ip} is not allowed`)
+          throw securityErrors.ipDenied.create(`Client address ${ip} is not allowed`, {
+            decision: { rule: 'allow', key: ip, reason: 'ip-not-allowed' },
+          })
         }
       },
     }

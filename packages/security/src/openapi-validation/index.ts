@@ -2,7 +2,6 @@ import { coreErrors, definePolicy, type Exchange, readBody } from '@gw/core'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { securityErrors } from '../errors.js'
 import { compileMediaTypes, type ValidationIssue } from '../request-validation/index.js'
-import { recordDenial } from '../shared/decide.js'
 import { openapiValidationSchema } from './schema.js'
 
 export { type OpenapiValidationOptions, openapiValidationSchema } from './schema.js'
@@ -161,17 +160,16 @@ export const openapiValidation = definePolicy({
   stage: 'guard',
   description: 'Validation of parameters and JSON bodies against an OpenAPI 3 document.',
   schema: openapiValidationSchema,
-  create(options, setup) {
+  create(options) {
     const paths = compileDocument(options.document)
     const prefix = options.pathPrefix
     const rejectUnknown = options.unknownOperations === 'reject'
     const limit = options.maxBodySize
 
-    const fail = (ex: Exchange, reason: string, errors: ValidationIssue[]): never => {
-      recordDenial(setup, ex, 'openapi-validation', reason, undefined, reason)
+    const fail = (reason: string, errors: ValidationIssue[]): never => {
       throw securityErrors.invalidRequest.create(
         `Request does not match the API description at ${errors.map((e) => e.path).join(', ')}`,
-        { extensions: { errors } },
+        { extensions: { errors }, decision: { rule: reason, reason } },
       )
     }
 
@@ -181,10 +179,11 @@ export const openapiValidation = definePolicy({
       try {
         value = JSON.parse(raw.toString('utf8'))
       } catch (error) {
-        recordDenial(setup, ex, 'openapi-validation', 'body', undefined, 'malformed-json')
-        throw securityErrors.badJson.create(`Request body is not valid JSON: ${(error as Error).message}`)
+        throw securityErrors.badJson.create(`Request body is not valid JSON: ${(error as Error).message}`, {
+          decision: { rule: 'body', reason: 'malformed-json' },
+        })
       }
-      if (!validate(value)) fail(ex, 'body', issuesOf(validate, 'body'))
+      if (!validate(value)) fail('body', issuesOf(validate, 'body'))
     }
 
     return {
@@ -230,7 +229,7 @@ export const openapiValidation = definePolicy({
           if (p.validate !== undefined && !p.validate(value))
             errors.push(...issuesOf(p.validate, `${p.in}/${p.name}`))
         }
-        if (errors.length > 0) fail(ex, 'parameters', errors)
+        if (errors.length > 0) fail('parameters', errors)
         const body = operation.body
         if (body === undefined) return
         const h = request.headers
@@ -238,26 +237,29 @@ export const openapiValidation = definePolicy({
           h['transfer-encoding'] !== undefined ||
           (h['content-length'] !== undefined && h['content-length'] !== '0')
         if (!hasBody) {
-          if (body.required) fail(ex, 'body', [{ path: 'body', message: 'is required' }])
+          if (body.required) fail('body', [{ path: 'body', message: 'is required' }])
           return
         }
         if (body.anyContent) return
         if (!isJson(h['content-type'])) {
-          recordDenial(setup, ex, 'openapi-validation', 'body', undefined, 'unsupported-media-type')
-          throw securityErrors.unsupportedMediaType.create('This operation accepts JSON bodies only')
+          throw securityErrors.unsupportedMediaType.create('This operation accepts JSON bodies only', {
+            decision: { rule: 'body', reason: 'unsupported-media-type' },
+          })
         }
         if (body.validate !== undefined) return validateBody(ex, body.validate)
       },
     }
 
     function unknown(ex: Exchange, allow: string | undefined): never {
-      recordDenial(setup, ex, 'openapi-validation', 'operation', undefined, 'unknown-operation')
+      const decision = { rule: 'operation', reason: 'unknown-operation' }
       if (allow !== undefined)
         throw coreErrors.methodNotAllowed.create(`${ex.request.method} is not described for this path`, {
           headers: { allow },
+          decision,
         })
       throw securityErrors.unknownOperation.create(
         `${ex.request.method} ${ex.request.path} is not described by the API`,
+        { decision },
       )
     }
   },

@@ -1,7 +1,6 @@
 import { coreErrors, definePolicy, type Exchange, readBody } from '@gw/core'
 import { Ajv, type ErrorObject } from 'ajv'
 import { securityErrors } from '../errors.js'
-import { recordDenial } from '../shared/decide.js'
 import { type RequestValidationOptions, requestValidationSchema } from './schema.js'
 
 export { type RequestValidationOptions, requestValidationSchema } from './schema.js'
@@ -77,7 +76,7 @@ export const requestValidation = definePolicy({
   stage: 'guard',
   description: 'Request format and size limits: URL, headers, method, body size, content type, JSON Schema.',
   schema: requestValidationSchema,
-  create(options: RequestValidationOptions, setup) {
+  create(options: RequestValidationOptions) {
     const { maxBodySize, maxUrlLength, maxHeaderCount, maxHeaderSize } = options
     const methods = options.methods === undefined ? undefined : new Set(options.methods)
     const allowHeader = options.methods?.join(', ')
@@ -96,24 +95,21 @@ export const requestValidation = definePolicy({
       }
     }
     const schemaMethods = new Set(options.jsonSchemaMethods)
-    const deny = (ex: Exchange, rule: string, reason: string): void =>
-      recordDenial(setup, ex, 'request-validation', rule, undefined, reason)
-
     const validateJson = async (ex: Exchange, check: NonNullable<typeof validate>): Promise<void> => {
       const body = await readBody(ex, { limit: maxBodySize, overflow: 'keep' })
       let value: unknown
       try {
         value = JSON.parse(body.toString('utf8'))
       } catch (error) {
-        deny(ex, 'json-schema', 'malformed-json')
-        throw securityErrors.badJson.create(`Request body is not valid JSON: ${(error as Error).message}`)
+        throw securityErrors.badJson.create(`Request body is not valid JSON: ${(error as Error).message}`, {
+          decision: { rule: 'json-schema', reason: 'malformed-json' },
+        })
       }
       if (!check(value)) {
-        deny(ex, 'json-schema', 'schema-mismatch')
         const errors = toIssues(check.errors ?? [])
         throw securityErrors.invalidBody.create(
           `Request body failed validation at ${errors.map((e) => e.path || '/').join(', ')}`,
-          { extensions: { errors } },
+          { extensions: { errors }, decision: { rule: 'json-schema', reason: 'schema-mismatch' } },
         )
       }
     }
@@ -122,14 +118,15 @@ export const requestValidation = definePolicy({
       onRequest(ex) {
         const request = ex.request
         if (request.url.length > maxUrlLength) {
-          deny(ex, 'url-length', 'uri-too-long')
-          throw securityErrors.uriTooLong.create(`Request target exceeds ${maxUrlLength} bytes`)
+          throw securityErrors.uriTooLong.create(`Request target exceeds ${maxUrlLength} bytes`, {
+            decision: { rule: 'url-length', reason: 'uri-too-long' },
+          })
         }
-        checkHeaders(ex, maxHeaderCount, maxHeaderSize, deny)
+        checkHeaders(ex, maxHeaderCount, maxHeaderSize)
         if (methods !== undefined && !methods.has(request.method)) {
-          deny(ex, 'method', 'method-not-allowed')
           throw coreErrors.methodNotAllowed.create(`${request.method} is not allowed here`, {
             headers: { allow: allowHeader! },
+            decision: { rule: 'method', reason: 'method-not-allowed' },
           })
         }
         const headers = request.headers
@@ -137,33 +134,34 @@ export const requestValidation = definePolicy({
         const chunked = headers['transfer-encoding'] !== undefined
         const hasBody = chunked || (declared !== undefined && declared !== '0')
         if (declared !== undefined && Number(declared) > maxBodySize) {
-          deny(ex, 'body-size', 'body-too-large')
           ex.closeConnection = true
           throw coreErrors.bodyTooLarge.create(`Request body exceeds ${maxBodySize} bytes`, {
             extensions: { limit: maxBodySize },
+            decision: { rule: 'body-size', reason: 'body-too-large' },
           })
         }
         const contentType = headers['content-type']
         if (hasBody && contentTypeAllowed !== undefined && !contentTypeAllowed(contentType)) {
-          deny(ex, 'content-type', 'unsupported-media-type')
           throw securityErrors.unsupportedMediaType.create(
             contentType === undefined
               ? 'Requests with a body need a Content-Type'
               : `Content-Type ${essence(contentType)} is not accepted here`,
+            { decision: { rule: 'content-type', reason: 'unsupported-media-type' } },
           )
         }
         if (validate !== undefined) {
           if (hasBody) {
             if (!isJson(contentType)) {
-              deny(ex, 'json-schema', 'unsupported-media-type')
-              throw securityErrors.unsupportedMediaType.create('This endpoint accepts JSON bodies only')
+              throw securityErrors.unsupportedMediaType.create('This endpoint accepts JSON bodies only', {
+                decision: { rule: 'json-schema', reason: 'unsupported-media-type' },
+              })
             }
             return validateJson(ex, validate)
           }
           if (schemaMethods.has(request.method)) {
-            deny(ex, 'json-schema', 'missing-body')
             throw securityErrors.invalidBody.create('A JSON request body is required', {
               extensions: { errors: [{ path: '', message: 'body is required' }] },
+              decision: { rule: 'json-schema', reason: 'missing-body' },
             })
           }
           return
@@ -194,23 +192,19 @@ function toIssues(errors: ErrorObject[]): ValidationIssue[] {
   })
 }
 
-function checkHeaders(
-  ex: Exchange,
-  maxCount: number,
-  maxSize: number,
-  deny: (ex: Exchange, rule: string, reason: string) => void,
-): void {
+function checkHeaders(ex: Exchange, maxCount: number, maxSize: number): void {
   const raw = (ex.request.body as { rawHeaders?: string[] }).rawHeaders
   if (raw !== undefined) {
     if (raw.length / 2 > maxCount) {
-      deny(ex, 'header-count', 'too-many-headers')
-      throw coreErrors.headersTooLarge.create(`More than ${maxCount} request header fields`)
+      throw coreErrors.headersTooLarge.create(`More than ${maxCount} request header fields`, {
+        decision: { rule: 'header-count', reason: 'too-many-headers' },
+      })
     }
     for (let i = 0; i < raw.length; i += 2) {
       if (raw[i]!.length + raw[i + 1]!.length > maxSize) {
-        deny(ex, 'header-size', 'header-too-large')
         throw coreErrors.headersTooLarge.create(
           `Request header ${raw[i]!.toLowerCase()} exceeds ${maxSize} bytes`,
+          { decision: { rule: 'header-size', reason: 'header-too-large' } },
         )
       }
     }
@@ -224,13 +218,15 @@ function checkHeaders(
     for (const v of values) {
       count++
       if (name.length + v.length > maxSize) {
-        deny(ex, 'header-size', 'header-too-large')
-        throw coreErrors.headersTooLarge.create(`Request header ${name} exceeds ${maxSize} bytes`)
+        throw coreErrors.headersTooLarge.create(`Request header ${name} exceeds ${maxSize} bytes`, {
+          decision: { rule: 'header-size', reason: 'header-too-large' },
+        })
       }
     }
   }
   if (count > maxCount) {
-    deny(ex, 'header-count', 'too-many-headers')
-    throw coreErrors.headersTooLarge.create(`More than ${maxCount} request header fields`)
+    throw coreErrors.headersTooLarge.create(`More than ${maxCount} request header fields`, {
+      decision: { rule: 'header-count', reason: 'too-many-headers' },
+    })
   }
 }

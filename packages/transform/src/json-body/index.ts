@@ -1,4 +1,12 @@
-import { coreErrors, definePolicy, discardBody, type Exchange, type GwResponse, readBody } from '@gw/core'
+import {
+  coreErrors,
+  definePolicy,
+  discardBody,
+  type Exchange,
+  GatewayError,
+  type GwResponse,
+  readBody,
+} from '@gw/core'
 import { transformErrors } from '../errors.js'
 import { contentCodings, decodeBody, isJsonType, readLimited } from './body-io.js'
 import { compileMapping, type JsonMapping } from './mapping.js'
@@ -38,7 +46,6 @@ export const jsonBody = definePolicy({
       throw coreErrors.config.create(
         'json-body has no report mode: a request body it started reading cannot be forwarded unmapped',
       )
-    const telemetry = setup.telemetry
     const mapRequest = request === undefined ? undefined : compileMapping(request)
     const mapResponse = response === undefined ? undefined : compileMapping(response)
     return {
@@ -48,17 +55,7 @@ export const jsonBody = definePolicy({
           : (ex) => {
               const headers = ex.request.headers
               if (!isJsonType(headers['content-type']) || !hasBody(ex)) return undefined
-              const pending = transformRequest(ex, mapRequest, limit)
-              if (!telemetry.enabled) return pending
-              return pending.catch((error: { code?: string }) => {
-                telemetry.decision(ex, {
-                  policy: 'json-body',
-                  rule: 'request',
-                  outcome: 'deny',
-                  reason: error.code,
-                })
-                throw error
-              })
+              return transformRequest(ex, mapRequest, limit)
             },
       onResponse:
         mapResponse === undefined
@@ -92,24 +89,42 @@ function mappable(ex: Exchange, res: GwResponse): boolean {
   )
 }
 
+/** The decision of every request-mapping denial. */
+const REQUEST_RULE = { rule: 'request' }
+
+/** Gives a denial thrown while reading the body (a 413 from core) the rule of json-body's own denials. */
+function asRequestDenial(error: unknown): never {
+  if (!(error instanceof GatewayError) || error.decision !== undefined) throw error
+  throw new GatewayError(error.code, error.status, error.message, {
+    expose: error.expose,
+    headers: error.headers,
+    extensions: error.extensions,
+    cause: error.cause,
+    decision: REQUEST_RULE,
+  })
+}
+
 async function transformRequest(ex: Exchange, map: JsonMapping, limit: number): Promise<undefined> {
   const headers = ex.request.headers
-  const raw = await readBody(ex, { limit })
+  const raw = await readBody(ex, { limit }).catch(asRequestDenial)
   const codings = contentCodings(headers['content-encoding'])
   const decoded = codings.length === 0 ? raw : await decodeBody(raw, codings, limit)
   if (decoded === 'too-large')
     throw coreErrors.bodyTooLarge.create(`Decoded request body exceeds ${limit} bytes`, {
       extensions: { limit },
+      decision: REQUEST_RULE,
     })
   if (decoded === 'unsupported-encoding')
     throw transformErrors.unsupportedEncoding.create(
       `Content-Encoding '${String(headers['content-encoding'])}' is not supported (gzip, deflate, br)`,
-      { headers: { 'accept-encoding': 'gzip, deflate, br' } },
+      { headers: { 'accept-encoding': 'gzip, deflate, br' }, decision: REQUEST_RULE },
     )
-  if (decoded === 'corrupt') throw transformErrors.invalidJson.create('Request body could not be decoded')
+  if (decoded === 'corrupt')
+    throw transformErrors.invalidJson.create('Request body could not be decoded', { decision: REQUEST_RULE })
   if (decoded.length === 0) return undefined
   const doc = parse(decoded)
-  if (doc === undefined) throw transformErrors.invalidJson.create('Request body is not valid JSON')
+  if (doc === undefined)
+    throw transformErrors.invalidJson.create('Request body is not valid JSON', { decision: REQUEST_RULE })
   const body = Buffer.from(JSON.stringify(map(doc, ex)) ?? 'null')
   for (const name of STALE_AFTER_CHANGE) delete headers[name]
   headers['content-length'] = String(body.length)
