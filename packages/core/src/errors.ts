@@ -4,7 +4,7 @@
  * RFC 9457 `application/problem+json` by {@link renderProblem} (the document: {@link toProblem}); internal
  * messages and stacks never leak.
  */
-import type { DecisionMatch } from './telemetry.js'
+import type { DecisionMatch } from './decision.js'
 
 /**
  * Why a policy denied a request, carried by the `GatewayError` it throws. The runner turns it into the one

@@ -1,19 +1,7 @@
+import type { DecisionMatch } from './decision.js'
 import type { Exchange } from './exchange/exchange.js'
 
-/**
- * One rule that matched in a denial made of several findings (an attack-pattern engine names each rule that
- * fired). Values are samples for an operator, never a credential.
- */
-export interface DecisionMatch {
-  /** The rule id, e.g. `942100`. */
-  rule: string
-  /** What the rule detects, e.g. `SQL injection`. */
-  message?: string
-  /** A short, sanitised sample of the matched data. */
-  data?: string
-  /** Where it matched, e.g. `ARGS:id` or `REQUEST_HEADERS:user-agent`. */
-  target?: string
-}
+export type { DecisionMatch } from './decision.js'
 
 /**
  * What a policy decided about a request, so an operator can answer "why was this rejected?". The runner
