@@ -16,9 +16,12 @@ import type { GwResponse, MaybePromise, Outcome, Verdict } from './types.js'
  */
 export function runExchange(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
   const res = runRequestPhase(ex, chain, 0)
-  return isPromise(res)
-    ? res.then((r) => runResponsePhase(ex, chain, r, ex._entered - 1))
-    : runResponsePhase(ex, chain, res, ex._entered - 1)
+  if (!isPromise(res)) return runResponsePhase(ex, chain, res, ex._entered - 1)
+  // The request phase turns policy failures into responses itself; a rejection here is the terminal's.
+  return res.then(
+    (r) => runResponsePhase(ex, chain, r, ex._entered - 1),
+    (error: unknown) => runResponsePhase(ex, chain, errorResponse(ex, error, undefined), ex._entered - 1),
+  )
 }
 
 function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): MaybePromise<GwResponse> {
@@ -94,14 +97,13 @@ function failAt(ex: Exchange, chain: CompiledChain, index: number, error: unknow
   return errorResponse(ex, error, chain.policies[index]?.name)
 }
 
+/** A rejected terminal promise is left to `runExchange`, which renders it: one promise less per request. */
 function runTerminal(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
-  let res: MaybePromise<GwResponse>
   try {
-    res = chain.terminal(ex)
+    return chain.terminal(ex)
   } catch (error) {
     return errorResponse(ex, error, undefined)
   }
-  return isPromise(res) ? res.catch((error: unknown) => errorResponse(ex, error, undefined)) : res
 }
 
 function runResponsePhase(
