@@ -301,13 +301,17 @@ function onResponseClose(this: TrackedResponse): void {
 function finish(tx: Transaction, status: number, aborted: boolean): void {
   const { ex, chain, rt, pipeline } = tx
   if (ex._completed) return
-  const bytes =
-    tx.socket !== null
-      ? Math.max(0, tx.socket.bytesWritten - tx.bytesBefore)
-      : tx.direct !== undefined
-        ? tx.direct[kBytesSent]
-        : tx.counted
-  completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
+  // No policy entered (no policies, or the request was refused before the chain): no onComplete to run.
+  if (ex._entered === 0) ex._completed = true
+  else {
+    const bytes =
+      tx.socket !== null
+        ? Math.max(0, tx.socket.bytesWritten - tx.bytesBefore)
+        : tx.direct !== undefined
+          ? tx.direct[kBytesSent]
+          : tx.counted
+    completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
+  }
   if (aborted)
     ex.log.info(
       { status: 499, route: ex.route.id },
