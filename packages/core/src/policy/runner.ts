@@ -24,6 +24,42 @@ export function runExchange(ex: Exchange, chain: CompiledChain): MaybePromise<Gw
   )
 }
 
+/** Receives the final response of an exchange run by {@link runExchangeInto}. */
+export interface ExchangeSink {
+  send(response: GwResponse): void
+}
+
+/**
+ * {@link runExchange} for a server: hands the final response to `sink` instead of returning it, which spares
+ * the promise (and its two callbacks) a caller would chain on the returned one when the exchange went async.
+ *
+ * @example
+ * ```ts
+ * runExchangeInto(ex, chain, { send: (res) => writeToClient(res) })
+ * ```
+ */
+export function runExchangeInto(ex: Exchange, chain: CompiledChain, sink: ExchangeSink): void {
+  const res = runRequestPhase(ex, chain, 0)
+  if (!isPromise(res)) {
+    deliver(ex, chain, sink, res)
+    return
+  }
+  res.then(
+    (r) => deliver(ex, chain, sink, r),
+    (error: unknown) => deliver(ex, chain, sink, errorResponse(ex, error, undefined)),
+  )
+}
+
+function deliver(ex: Exchange, chain: CompiledChain, sink: ExchangeSink, res: GwResponse): void {
+  const out = runResponsePhase(ex, chain, res, ex._entered - 1)
+  if (!isPromise(out)) sink.send(out)
+  else
+    out.then(
+      (r) => sink.send(r),
+      (error: unknown) => sink.send(errorResponse(ex, error, undefined)),
+    )
+}
+
 function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): MaybePromise<GwResponse> {
   const policies = chain.policies
   for (let i = from; i < policies.length; i++) {

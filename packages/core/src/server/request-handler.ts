@@ -9,7 +9,14 @@ import { Exchange, GwRequest, type RouteInfo, UNMATCHED_ROUTE } from '../exchang
 import type { Logger } from '../logger.js'
 import type { CompiledChain } from '../policy/chain.js'
 import { type DirectBodyResponse, isDirectBody, kBytesSent, kSendBody } from '../policy/direct-body.js'
-import { buildOutcome, completeExchange, discardBody, errorResponse, runExchange } from '../policy/runner.js'
+import {
+  buildOutcome,
+  completeExchange,
+  discardBody,
+  type ExchangeSink,
+  errorResponse,
+  runExchangeInto,
+} from '../policy/runner.js'
 import type { GwResponse } from '../policy/types.js'
 import type { GatewayRouter } from '../router/router.js'
 import type { UpstreamPathMapper } from '../router/upstream-path.js'
@@ -81,7 +88,7 @@ function ignore(): void {}
  * pipeline generation it counts in, and what was sent (status, the socket's byte count at the head, or
  * counted body bytes on HTTP/2, where the socket is shared).
  */
-class Transaction {
+class Transaction implements ExchangeSink {
   /** Status sent; 0 while nothing was sent. */
   status = 0
   /** The socket, kept: node detaches it from the response before 'close', and its byte count is still needed. */
@@ -102,6 +109,11 @@ class Transaction {
     /** An HTTP/2 stream (compat API): no connection-level headers; body bytes are counted, not socket bytes. */
     readonly h2: boolean,
   ) {}
+
+  /** The runner's final response. */
+  send(response: GwResponse): void {
+    sendResponse(this, response)
+  }
 }
 
 /**
@@ -192,13 +204,7 @@ export function createRequestHandler(
       sendResponse(tx, errorResponse(ex, early, undefined))
       return
     }
-    const result = runExchange(ex, chain)
-    if (result instanceof Promise)
-      result.then(
-        (r) => sendResponse(tx, r),
-        (e: unknown) => sendResponse(tx, errorResponse(ex, e, undefined)),
-      )
-    else sendResponse(tx, result)
+    runExchangeInto(ex, chain, tx)
   }
 }
 
@@ -266,7 +272,8 @@ function onBodyError(this: StreamedBody, error: Error): void {
 
 function markSent(tx: Transaction, status: number): void {
   tx.status = status
-  if (tx.h2) return
+  // Bytes sent only matter to onComplete handlers; without an entered policy there are none to tell.
+  if (tx.h2 || tx.ex._entered === 0) return
   const socket = tx.res.socket
   tx.socket = socket
   tx.bytesBefore = socket?.bytesWritten ?? 0
