@@ -323,7 +323,9 @@ async function measureRun(target, { pid, upstreamPid, opts, cores }) {
 async function waitLine(child, prefix, fromLength, timeoutMs) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const fresh = child.stdoutTail.slice(Math.max(0, fromLength - (child.stdoutTotal - child.stdoutTail.length)))
+    const fresh = child.stdoutTail.slice(
+      Math.max(0, fromLength - (child.stdoutTotal - child.stdoutTail.length)),
+    )
     const line = fresh.split('\n').find((l) => l.startsWith(prefix))
     if (line !== undefined) return JSON.parse(line)
     await sleep(50)
@@ -459,7 +461,8 @@ function environment(opts) {
     cores: os.cpus().length,
     kernel: os.release(),
     node: process.version,
-    loadTool: opts.loadTool === 'wrk' ? `wrk ${wrk ?? '?'} (1 thread)` : `autocannon ${pkgVersion('autocannon')}`,
+    loadTool:
+      opts.loadTool === 'wrk' ? `wrk ${wrk ?? '?'} (1 thread)` : `autocannon ${pkgVersion('autocannon')}`,
     upstream: opts.upstreamKind === 'nginx' ? `nginx ${nginx ?? '?'} (static files)` : 'node:http',
     pinned: opts.pinned,
   }
@@ -474,9 +477,12 @@ async function main() {
   opts.pinned = opts.pin && canPin()
   if (opts.pin && !opts.pinned) log('taskset unavailable (or fewer than 2 cores): processes are not pinned')
   if (opts.pinned) pinSelf(LOAD_CPU)
-  if (opts.loadTool === undefined) opts.loadTool = hasCommand('wrk') && opts.pipelining === 1 ? 'wrk' : 'autocannon'
-  if (opts.loadTool === 'wrk' && !hasCommand('wrk')) throw new Error('--load wrk: wrk is not installed (apt-get install -y wrk)')
-  if (opts.loadTool === 'wrk' && opts.pipelining !== 1) throw new Error('--load wrk: wrk has no pipelining option; use autocannon')
+  if (opts.loadTool === undefined)
+    opts.loadTool = hasCommand('wrk') && opts.pipelining === 1 ? 'wrk' : 'autocannon'
+  if (opts.loadTool === 'wrk' && !hasCommand('wrk'))
+    throw new Error('--load wrk: wrk is not installed (apt-get install -y wrk)')
+  if (opts.loadTool === 'wrk' && opts.pipelining !== 1)
+    throw new Error('--load wrk: wrk has no pipelining option; use autocannon')
   if (opts.upstreamKind === undefined) opts.upstreamKind = hasCommand('nginx') ? 'nginx' : 'node'
   if (opts.upstreamKind === 'nginx' && !hasCommand('nginx'))
     throw new Error('--upstream nginx: nginx is not installed (apt-get install -y nginx-light)')

@@ -50,8 +50,12 @@ for (const [id, ticks] of selfTicks) {
 }
 const busy = total - idle
 const pct = (n) => `${((n / busy) * 100).toFixed(1).padStart(5)} %`
-process.stdout.write(`${file}: ${total} samples, ${idle} idle, ${busy} busy (shares below are of busy samples)\n\n`)
+process.stdout.write(
+  `${file}: ${total} samples, ${idle} idle, ${busy} busy (shares below are of busy samples)\n\n`,
+)
 process.stdout.write('By area (self time):\n')
-for (const [a, n] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`${pct(n)}  ${a}\n`)
+for (const [a, n] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, top))
+  process.stdout.write(`${pct(n)}  ${a}\n`)
 process.stdout.write('\nBy function (self time):\n')
-for (const [f, n] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`${pct(n)}  ${f}\n`)
+for (const [f, n] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top))
+  process.stdout.write(`${pct(n)}  ${f}\n`)

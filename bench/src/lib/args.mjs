@@ -132,10 +132,11 @@ export function parseOptions(argv) {
   const skip = idList('skip', values.skip) ?? []
   const cases = only.filter((id) => CASE_IDS.includes(id) && !skip.includes(id))
   // Extra cases are plain-proxy variants: without --scenarios they run in the 100 B scenario only.
-  const scenarioIds = values.scenarios
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean) ?? (cases.length > 0 ? ['plain-100b'] : Object.keys(SCENARIOS))
+  const scenarioIds =
+    values.scenarios
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? (cases.length > 0 ? ['plain-100b'] : Object.keys(SCENARIOS))
   for (const id of scenarioIds) if (!(id in SCENARIOS)) throw new Error(`--scenarios: unknown scenario ${id}`)
   const references = new Set(['direct', 'floor'])
   const jobs = scenarioIds

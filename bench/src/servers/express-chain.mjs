@@ -17,7 +17,12 @@ const prom = await importOrExit('prom-client')
 const registry = new prom.Registry()
 prom.collectDefaultMetrics({ register: registry })
 const labelNames = ['method', 'route', 'status_code']
-const requests = new prom.Counter({ name: 'http_requests_total', help: 'requests', labelNames, registers: [registry] })
+const requests = new prom.Counter({
+  name: 'http_requests_total',
+  help: 'requests',
+  labelNames,
+  registers: [registry],
+})
 const duration = new prom.Histogram({
   name: 'http_request_duration_seconds',
   help: 'request duration',
