@@ -10,6 +10,8 @@ export default defineConfig({
     'attack-filter/index': 'src/attack-filter/index.ts',
     'bot-filter/index': 'src/bot-filter/index.ts',
     'openapi-validation/index': 'src/openapi-validation/index.ts',
+    // Internal (not in package.json "exports"): built so bench/libinjection.mjs can load it.
+    'libinjection/index': 'src/libinjection/index.ts',
   },
   format: ['esm'],
   dts: true,
