@@ -12,7 +12,7 @@ exec 3> >(BENCH_PORT=$UPORT node "$SRC/$UPSTREAM" > "$OUT/upstream.log" 2>&1)
 sleep 1.5
 exec 4> >(BENCH_PORT=$PPORT BENCH_UPSTREAM=http://127.0.0.1:$UPORT NODE_ENV=production BENCH_MAX_LIFETIME_MS=7200000 \
   valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --smc-check=all-non-file \
-  --callgrind-out-file="$OUT/cg.out" node "$SRC/$SCRIPT" > "$OUT/proxy.log" 2> "$OUT/valgrind.log")
+  --callgrind-out-file="$OUT/cg.out" node --no-concurrent-recompilation "$SRC/$SCRIPT" > "$OUT/proxy.log" 2> "$OUT/valgrind.log")
 for _ in $(seq 900); do grep -q '"ready":true' "$OUT/proxy.log" 2>/dev/null && break; sleep 1; done
 PID=$(grep -o '^==[0-9]*==' "$OUT/valgrind.log" | head -1 | tr -d =)
 node "$SRC/cost/client.mjs" "http://127.0.0.1:$PPORT" "$WARM" 10 "$HDR" > /dev/null
@@ -21,11 +21,7 @@ node "$SRC/cost/client.mjs" "http://127.0.0.1:$PPORT" "$N" 10 "$HDR" > "$OUT/cli
 callgrind_control -i off "$PID" > /dev/null
 callgrind_control -d "$PID" > /dev/null
 sleep 2
-total() { grep -h '^summary:\|^totals:' "$1" | awk '{print $2}' | sort -n | tail -1; }
-MAIN=$(total "$(ls "$OUT"/cg.out*-01 | tail -1)")
-ALL=0
-for f in "$OUT"/cg.out*-[0-9]*; do ALL=$((ALL + $(total "$f"))); done
-echo "$SCRIPT${BENCH_GW_CORE:+ ($BENCH_GW_CORE)}: $((MAIN / N)) instructions/request on the main thread, $(((ALL - MAIN) / N)) on background threads ($(cat "$OUT/client.log"))"
+echo "$SCRIPT${BENCH_GW_CORE:+ ($BENCH_GW_CORE)}: $(node "$SRC/cost/callgrind-summary.mjs" "$N" "$OUT"/cg.out*-[0-9]*) ($(cat "$OUT/client.log"))"
 exec 4>&-
 sleep 2
 exec 3>&-
