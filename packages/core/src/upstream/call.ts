@@ -111,6 +111,7 @@ export class UpstreamCall implements DirectBodyResponse, ClientAbortHook, Dispat
   #error: Error | undefined = undefined
   #bytes = 0
   #onDrain: (() => void) | undefined = undefined
+  #awaitingDrain = false
 
   constructor(host: CallHost, ex: Exchange, options: CallOptions | undefined, ticket: CircuitTicket) {
     this.#host = host
@@ -444,7 +445,12 @@ export class UpstreamCall implements DirectBodyResponse, ClientAbortHook, Dispat
     this.#bytes += chunk.length
     if (!this.#sink!.write(chunk) && !this.#ended) {
       this.#controller?.pause()
-      this.#onDrain ??= () => this.#controller?.resume()
+      if (this.#awaitingDrain) return
+      this.#awaitingDrain = true
+      this.#onDrain ??= () => {
+        this.#awaitingDrain = false
+        this.#controller?.resume()
+      }
       this.#sink!.once('drain', this.#onDrain)
     }
   }
