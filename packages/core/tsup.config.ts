@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/config/index.ts', 'src/testing/index.ts', 'src/cluster/index.ts'],
+  entry: [
+    'src/index.ts',
+    'src/config/index.ts',
+    'src/testing/index.ts',
+    'src/cluster/index.ts',
+    'src/resilience/index.ts',
+  ],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluate, type LimitSpec, type LimitState } from './algorithms.js'
+import { ALGORITHMS, evaluate, type LimitSpec, type LimitState } from './algorithms.js'
 
 function run(spec: LimitSpec, times: number[]): number[] {
   let state: LimitState | undefined
@@ -40,4 +40,54 @@ describe('algorithm bounds (README)', () => {
       expect(admitted.length).toBeGreaterThanOrEqual(Math.floor((10 * elapsed) / 1000))
     }
   })
+})
+
+function lcg(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state / 2 ** 32
+  }
+}
+
+describe('nextMs (the RateLimit t) and retryAfterMs mean what they say, for every algorithm', () => {
+  for (const algorithm of ALGORITHMS) {
+    it(`${algorithm}: after an allowed request, remaining + 1 units fit at exactly t, not 1 ms before; after a denied one, the request fits at exactly Retry-After = t`, () => {
+      const random = lcg(algorithm.length * 7919)
+      const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
+      const spec: LimitSpec = { algorithm, limit: 7, windowMs: 3000, burst: windowed ? 7 : 4 }
+      let state: LimitState | undefined
+      let nowUs = 1_700_000_000_000_000
+      const checked = { allowed: 0, denied: 0 }
+      for (let step = 0; step < 600; step++) {
+        nowUs += Math.floor(random() * 400) * 1000
+        const cost = random() < 0.8 ? 1 : 2
+        const e = evaluate(spec, state, nowUs, cost)
+        const before = state
+        if (e.allowed) {
+          state = e.next
+          const units = e.remaining + 1
+          expect(e.nextMs, `step ${step}`).toBeGreaterThan(0)
+          expect(evaluate(spec, state, nowUs + e.nextMs * 1000, units).allowed, `step ${step} at t`).toBe(
+            true,
+          )
+          expect(
+            evaluate(spec, state, nowUs + (e.nextMs - 1) * 1000, units).allowed,
+            `step ${step} before t`,
+          ).toBe(false)
+          checked.allowed++
+        } else {
+          expect(e.nextMs).toBe(e.retryAfterMs)
+          expect(
+            evaluate(spec, before, nowUs + e.retryAfterMs * 1000, cost).allowed,
+            `step ${step} at retry`,
+          ).toBe(true)
+          expect(evaluate(spec, before, nowUs + (e.retryAfterMs - 1) * 1000, cost).allowed).toBe(false)
+          checked.denied++
+        }
+      }
+      expect(checked.allowed).toBeGreaterThan(100)
+      expect(checked.denied).toBeGreaterThan(50)
+    })
+  }
 })

@@ -47,7 +47,7 @@ export interface LimitSpec {
  *
  * @example
  * ```ts
- * const outcome: LimitOutcome = { allowed: true, remaining: 99, resetMs: 900_000, retryAfterMs: 0 }
+ * const outcome: LimitOutcome = { allowed: true, remaining: 99, resetMs: 900_000, retryAfterMs: 0, nextMs: 900_000 }
  * ```
  */
 export interface LimitOutcome {
@@ -58,6 +58,11 @@ export interface LimitOutcome {
   resetMs: number
   /** Milliseconds before the same request could be allowed (0 when allowed). */
   retryAfterMs: number
+  /**
+   * The RateLimit `t`: milliseconds until more than `remaining` units are available, if nothing else is spent
+   * (the time within which the client can use no more than `remaining`); equal to `retryAfterMs` when denied.
+   */
+  nextMs: number
 }
 
 /**
@@ -140,6 +145,7 @@ function fixedWindow(spec: LimitSpec, state: LimitState | undefined, now: number
     remaining: spec.limit - used,
     resetMs: ceilMs(reset),
     retryAfterMs: allowed ? 0 : ceilMs(reset),
+    nextMs: ceilMs(reset),
     next: [start, used],
     ttlUs: reset,
   }
@@ -169,24 +175,35 @@ function slidingWindow(
   const allowed = weighted + cur + cost <= limit
   const used = allowed ? cur + cost : cur
   const reset = start + w - now
-  let retry = 0
-  if (!allowed) {
-    if (cur + cost <= limit) {
-      retry = Math.ceil((prev * (w - elapsed) - (limit - cur - cost) * w) / prev)
-    } else if (cost > limit) {
-      retry = reset
-    } else {
-      retry = reset + Math.max(0, Math.ceil(w - ((limit - cost) * w) / cur))
-    }
-  }
+  const remaining = Math.max(0, Math.floor(limit - weighted - used))
+  const retry = allowed ? 0 : slidingWait(limit, w, elapsed, reset, prev, cur, cost)
   return {
     allowed,
-    remaining: Math.max(0, Math.floor(limit - weighted - used)),
+    remaining,
     resetMs: ceilMs(reset),
     retryAfterMs: ceilMs(retry),
+    nextMs: allowed
+      ? ceilMs(slidingWait(limit, w, elapsed, reset, prev, used, remaining + 1))
+      : ceilMs(retry),
     next: [start, used, prev],
     ttlUs: reset + w,
   }
+}
+
+/** Microseconds until `units` fit under the sliding-window estimate, if nothing else is spent. */
+function slidingWait(
+  limit: number,
+  w: number,
+  elapsed: number,
+  reset: number,
+  prev: number,
+  cur: number,
+  units: number,
+): number {
+  if (cur + units <= limit && prev > 0)
+    return Math.ceil((prev * (w - elapsed) - (limit - cur - units) * w) / prev)
+  if (units > limit) return reset
+  return reset + Math.max(0, Math.ceil(w - ((limit - units) * w) / cur))
 }
 
 function tokenBucket(spec: LimitSpec, state: LimitState | undefined, now: number, cost: number): Evaluation {
@@ -199,13 +216,17 @@ function tokenBucket(spec: LimitSpec, state: LimitState | undefined, now: number
   const allowed = tokens >= cost
   const left = allowed ? tokens - cost : tokens
   const full = Math.ceil((cap - left) / rate)
+  const remaining = Math.floor(left)
   let retry = 0
   if (!allowed) retry = cost > cap ? full : Math.ceil((cost - tokens) / rate)
+  let wait = retry
+  if (allowed) wait = remaining + 1 > cap ? full : Math.ceil((remaining + 1 - left) / rate)
   return {
     allowed,
-    remaining: Math.floor(left),
+    remaining,
     resetMs: ceilMs(full),
     retryAfterMs: ceilMs(retry),
+    nextMs: ceilMs(wait),
     next: [left, now],
     ttlUs: Math.max(1000, full),
   }
@@ -219,11 +240,14 @@ function gcra(spec: LimitSpec, state: LimitState | undefined, now: number, cost:
   const allowed = newTat - now <= tolerance
   const after = allowed ? newTat : tat
   const reset = after - now
+  const remaining = Math.max(0, Math.floor((tolerance - reset) / interval))
+  const retry = allowed ? 0 : ceilMs(interval * cost > tolerance ? reset : newTat - now - tolerance)
   return {
     allowed,
-    remaining: Math.max(0, Math.floor((tolerance - reset) / interval)),
+    remaining,
     resetMs: ceilMs(reset),
-    retryAfterMs: allowed ? 0 : ceilMs(interval * cost > tolerance ? reset : newTat - now - tolerance),
+    retryAfterMs: retry,
+    nextMs: allowed ? ceilMs((remaining + 1) * interval - (tolerance - reset)) : retry,
     next: [after],
     ttlUs: Math.max(1000, reset),
   }

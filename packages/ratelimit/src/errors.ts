@@ -16,4 +16,9 @@ export const ratelimitErrors = defineErrors({
     status: 503,
     title: 'Rate limit store unavailable',
   },
+  storeRefused: {
+    code: 'GW_ERR_RATE_LIMIT_STORE_REFUSED',
+    status: 500,
+    title: 'Rate limit store refused its script',
+  },
 })

@@ -67,7 +67,7 @@ export const policyName = () =>
   z.string().regex(POLICY_NAME, 'use letters, digits, and _ . : - (at most 64 characters)')
 
 /**
- * How a policy behaves when its store fails: onStoreError, timeout, breaker.
+ * How a policy behaves when its store fails: onStoreError, timeout, breaker, fallback.
  *
  * @example
  * ```ts
@@ -79,12 +79,12 @@ export const storeErrorFields = {
     .enum(['open', 'closed'])
     .default('open')
     .describe(
-      "When the store fails, times out or its breaker is open: 'open' lets requests through (logged and counted), 'closed' answers 503.",
+      "When the store fails, times out or its breaker is open: 'open' decides with a local limiter instead (each gateway process admits at most ceil(limit / fallback.instances) per window on its own; the bound is in the README), 'closed' answers 503.",
     ),
   timeout: duration()
-    .default(50)
+    .default(100)
     .describe(
-      'Per-call store timeout (asynchronous stores such as Redis); a late answer counts as a failure.',
+      'Per-call store timeout (asynchronous stores such as Redis); an answer later than this counts as a failure and the request is decided per onStoreError. An answer that arrived while the gateway itself was busy is not late.',
     ),
   breaker: z
     .object({
@@ -93,14 +93,36 @@ export const storeErrorFields = {
         .int()
         .positive()
         .default(3)
-        .describe('Consecutive store failures that open the breaker.'),
+        .describe('Consecutive store failures (errors or timeouts) that open the breaker.'),
       cooldown: duration()
         .default(1000)
-        .describe('How long the open breaker skips the store before one probe call is tried.'),
+        .describe(
+          'How long the open breaker skips the store; then one request probes it (the others stay on the fallback until the probe answers).',
+        ),
     })
     .strict()
     .prefault({})
     .describe('Circuit breaker around the store: while open, a dead store costs nothing per request.'),
+  fallback: z
+    .object({
+      instances: z
+        .number()
+        .int()
+        .positive()
+        .default(4)
+        .describe(
+          'Gateway processes (replicas x workers) sharing the store. While the store is unavailable, each process admits at most ceil(limit / instances) per window (ceil(burst / instances) at once) per key on its own.',
+        ),
+      maxKeys: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe('Most keys the local fallback limiter keeps (least recently used forgotten beyond it).'),
+    })
+    .strict()
+    .prefault({})
+    .describe("The local limiter that decides while the store is unavailable and onStoreError is 'open'."),
 }
 
 /**
@@ -144,6 +166,11 @@ export const redisStoreSchema = z
       .default('redis')
       .describe(
         "'redis': Redis server TIME, so gateways with skewed clocks agree; 'local': the gateway clock.",
+      ),
+    startupWait: duration()
+      .default(2000)
+      .describe(
+        'At start-up, wait up to this long for the Redis connection and load the Lua script (SCRIPT LOAD on every master) before the gateway listens; past it, start anyway on the fallback. A script Redis refuses fails the start.',
       ),
   })
   .strict()

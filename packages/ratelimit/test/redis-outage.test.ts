@@ -28,7 +28,8 @@ describe('Redis killed mid-test: onStoreError decides, the breaker skips the dea
       id: path,
       limit: 3,
       window: '3650d',
-      key: 'global',
+      key: 'header',
+      header: 'x-client',
       store: { type: 'redis', prefix: 'gw-test:ratelimit:outage:' },
       onStoreError: path === 'open' ? 'open' : 'closed',
       timeout: 500,
@@ -70,24 +71,28 @@ describe('Redis killed mid-test: onStoreError decides, the breaker skips the dea
   })
 
   it('limits while Redis is up, with RateLimit headers from the Lua decision', async () => {
-    const first = await fetch(`${gw.url}/open/x`)
+    const first = await fetch(`${gw.url}/open/x`, { headers: { 'x-client': 'a' } })
     await first.arrayBuffer()
     expect(first.status).toBe(200)
     expect(first.headers.get('ratelimit-policy')).toBe('"default";q=3;w=315360000')
     expect(first.headers.get('ratelimit')).toMatch(/^"default";r=2;t=\d+$/)
     const statuses = []
-    for (let i = 0; i < 3; i++) statuses.push(await get(`${gw.url}/open/x`))
+    for (let i = 0; i < 3; i++) statuses.push(await get(`${gw.url}/open/x`, { 'x-client': 'a' }))
     expect(statuses).toEqual([200, 200, 429])
   })
 
-  it('after a kill: open lets requests through, closed answers 503, and the breaker stops calling Redis', async () => {
+  it('after a kill: open decides locally (a known-denied key stays denied, a fresh key gets ceil(3 / 4) = 1), closed answers 503, and the breaker stops calling Redis', async () => {
     await server.stop()
     await waitFor(() => redis.status !== 'ready')
-    const open = []
-    for (let i = 0; i < 6; i++) open.push(await get(`${gw.url}/open/x`))
-    expect(open).toEqual([200, 200, 200, 200, 200, 200])
+    const known = []
+    for (let i = 0; i < 3; i++) known.push(await get(`${gw.url}/open/x`, { 'x-client': 'a' }))
+    expect(known).toEqual([429, 429, 429])
+    expect(errors.count).toBe(0)
+    const fresh = []
+    for (let i = 0; i < 6; i++) fresh.push(await get(`${gw.url}/open/x`, { 'x-client': 'b' }))
+    expect(fresh).toEqual([200, 429, 429, 429, 429, 429])
     const closed = []
-    for (let i = 0; i < 6; i++) closed.push(await get(`${gw.url}/closed/x`))
+    for (let i = 0; i < 6; i++) closed.push(await get(`${gw.url}/closed/x`, { 'x-client': 'b' }))
     expect(closed).toEqual([503, 503, 503, 503, 503, 503])
     // Three failures per policy opened each breaker; the other requests never reached the client.
     expect(errors.count).toBe(6)
@@ -99,7 +104,7 @@ describe('Redis killed mid-test: onStoreError decides, the breaker skips the dea
     await waitFor(() => redis.status === 'ready', 10_000)
     await new Promise((r) => setTimeout(r, 5100))
     const statuses = []
-    for (let i = 0; i < 4; i++) statuses.push(await get(`${gw.url}/closed/x`))
+    for (let i = 0; i < 4; i++) statuses.push(await get(`${gw.url}/closed/x`, { 'x-client': 'c' }))
     expect(statuses).toEqual([200, 200, 200, 429])
   })
 })

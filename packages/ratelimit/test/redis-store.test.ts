@@ -1,7 +1,11 @@
-import { createManualClock } from '@gw/core/testing'
-import type { Redis } from 'ioredis'
+import { createHash } from 'node:crypto'
+import { createGateway, type Logger } from '@gw/core'
+import { createManualClock, freePort } from '@gw/core/testing'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { concurrencyLimit, rateLimit } from '../src/index.js'
 import { createRedisConcurrencyStore, createRedisStore } from '../src/redis/index.js'
+import { ACQUIRE_SCRIPT, CONSUME_SCRIPT } from '../src/redis/scripts.js'
 import { concurrencyStoreContract, rateLimitStoreContract } from '../src/testing/index.js'
 import {
   cleanup,
@@ -105,6 +109,93 @@ describe('redis store script loading (private redis-server)', () => {
     } finally {
       client.disconnect()
       await server.stop()
+    }
+  })
+})
+
+describe('start-up warm-up: connection up and scripts loaded before the gateway listens', () => {
+  const sha = (lua: string) => createHash('sha1').update(lua).digest('hex')
+  const policies = [
+    rateLimit({ limit: 5, window: '1m', store: { type: 'redis' } }),
+    concurrencyLimit({ max: 5, store: { type: 'redis' } }),
+  ]
+
+  it('creating the policies waits for a connecting client and loads both Lua scripts into Redis', async () => {
+    const port = await freePort()
+    const server = await startRedisServer(port)
+    const client = new Redis({ port, host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+    client.on('error', () => {})
+    try {
+      expect(client.status).not.toBe('ready')
+      const gw = await createGateway({ resources: { redis: client }, routes: [], policies })
+      expect(client.status).toBe('ready')
+      expect(await client.script('EXISTS', sha(CONSUME_SCRIPT), sha(ACQUIRE_SCRIPT))).toEqual([1, 1])
+      await gw.close()
+    } finally {
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('a Redis that refuses scripts (ACL without @scripting) fails the start with a coded error', async () => {
+    const port = await freePort()
+    const server = await startRedisServer(port)
+    const admin = connect(port)
+    const client = connect(port)
+    try {
+      await ready(admin)
+      await ready(client)
+      await admin.call('ACL', 'SETUSER', 'default', '-@scripting')
+      await expect(
+        createGateway({ resources: { redis: client }, routes: [], policies }),
+      ).rejects.toMatchObject({
+        code: 'GW_ERR_RATE_LIMIT_STORE_REFUSED',
+      })
+    } finally {
+      admin.disconnect()
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('an unreachable Redis delays the start by startupWait, then the policies start on their fallback (logged)', async () => {
+    const port = await freePort()
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    })
+    client.on('error', () => {})
+    const warnings: string[] = []
+    const log = {
+      warn: (_o: unknown, message: string) => warnings.push(message),
+      info: () => {},
+      error: () => {},
+      debug: () => {},
+      trace: () => {},
+      fatal: () => {},
+      child: () => log,
+      level: 'info',
+    } as unknown as Logger
+    try {
+      const started = Date.now()
+      const gw = await createGateway({
+        logger: log,
+        resources: { redis: client },
+        routes: [],
+        policies: [
+          rateLimit({ limit: 5, window: '1m', store: { type: 'redis', startupWait: 300 } }),
+          rateLimit({ limit: 9, window: '1m', store: { type: 'redis', startupWait: 300 } }),
+          concurrencyLimit({ max: 5, store: { type: 'redis', startupWait: 300 } }),
+        ],
+      })
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290)
+      expect(warnings.filter((w) => /store not reachable at start-up/.test(w))).toHaveLength(3)
+      await gw.close()
+    } finally {
+      client.disconnect()
     }
   })
 })

@@ -28,5 +28,7 @@ export const securityErrors = defineErrors({
   },
   ipDenied: { code: 'GW_ERR_IP_DENIED', status: 403, title: 'Client address not allowed' },
   attackDetected: { code: 'GW_ERR_ATTACK_DETECTED', status: 403, title: 'Request blocked' },
+  unparsableBody: { code: 'GW_ERR_UNPARSABLE_BODY', status: 400, title: 'Request body could not be parsed' },
+  responseBlocked: { code: 'GW_ERR_RESPONSE_BLOCKED', status: 403, title: 'Response blocked' },
   botDenied: { code: 'GW_ERR_BOT_DENIED', status: 403, title: 'User agent not allowed' },
 })

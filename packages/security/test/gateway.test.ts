@@ -66,8 +66,14 @@ describe('@gw/security through a real gateway', () => {
         cors({ origins: [APP], credentials: true, exposedHeaders: ['x-request-id'] }),
         ipFilter({ deny: ['203.0.113.0/24'] }),
         botFilter({ deny: ['evil-bot'] }),
-        attackFilter({ body: { enabled: true } }),
         requestValidation({ maxBodySize: '64kb', contentTypes: ['application/json', 'text/plain'] }),
+        attackFilter({
+          variables: {
+            allowed_methods: 'GET HEAD POST OPTIONS PUT DELETE',
+            allowed_request_content_type:
+              '|application/x-www-form-urlencoded| |multipart/form-data| |application/json| |text/plain|',
+          },
+        }),
       ],
       routes: [
         { path: '/api/*', upstream: 'api', methods: ['GET', 'POST', 'PUT'] },

@@ -67,11 +67,15 @@ export async function startDelayProxy(targetPort: number, delay: number): Promis
     },
   }
   const pipeDelayed = (from: Socket, to: Socket): void => {
+    // In order, also when the delay drops: a chunk never overtakes one still waiting (that would splice replies).
+    let last = 0
     from.on('data', (chunk: Buffer) => {
-      if (proxy.delay <= 0) to.write(chunk)
-      else setTimeout(() => to.writable && to.write(chunk), proxy.delay)
+      const now = performance.now()
+      last = Math.max(now + proxy.delay, last)
+      if (last <= now) to.write(chunk)
+      else setTimeout(() => to.writable && to.write(chunk), last - now)
     })
-    from.on('close', () => setTimeout(() => to.destroy(), proxy.delay))
+    from.on('close', () => setTimeout(() => to.destroy(), Math.max(0, last - performance.now())))
     from.on('error', () => to.destroy())
   }
   const server: Server = createServer((client) => {

@@ -7,7 +7,7 @@ import { type BodySink, type DirectBodyResponse, kBytesSent, kSendBody } from '.
 import type { GwResponse, ResponseBody, ResponseHeaders } from '../policy/types.js'
 import { normaliseIp } from '../server/request-meta.js'
 import { hasRequestBody, shieldBody } from './body.js'
-import type { CircuitTicket } from './circuit-breaker.js'
+import type { CircuitTicket } from '../resilience/circuit-breaker.js'
 import type { ForwardingOptions, UpstreamRequestHeaders, UpstreamResponseHeaders } from './headers.js'
 import { buildUpstreamHeaders, prepareResponseHeaders } from './headers.js'
 import { failureKind, mapUpstreamError } from './map-error.js'

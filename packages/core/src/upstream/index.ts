@@ -1,3 +1,4 @@
+export { CircuitBreaker, type CircuitState, type CircuitTicket } from '../resilience/circuit-breaker.js'
 export {
   type BalancedTarget,
   type Balancer,
@@ -13,7 +14,6 @@ export {
   WeightedRoundRobinBalancer,
 } from './balancers/index.js'
 export { hasRequestBody, shieldBody } from './body.js'
-export { CircuitBreaker, type CircuitState, type CircuitTicket } from './circuit-breaker.js'
 export { createUpstream, type UpstreamDeps } from './create-upstream.js'
 export { type DnsResolver, expandTarget, needsResolution, systemResolver } from './dns.js'
 export { hash32 } from './hash.js'

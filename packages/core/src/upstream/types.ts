@@ -1,6 +1,6 @@
 import type { Exchange } from '../exchange/exchange.js'
 import type { GwResponse } from '../policy/types.js'
-import type { CircuitState } from './circuit-breaker.js'
+import type { CircuitState } from '../resilience/circuit-breaker.js'
 
 /** Per-call options of {@link Upstream.forward}. */
 export interface ForwardOptions {

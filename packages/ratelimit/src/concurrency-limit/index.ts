@@ -7,11 +7,13 @@ import {
   renderProblem,
   type SetupContext,
 } from '@gw/core'
-import { STORE_FAILED, StoreBreaker } from '../breaker.js'
+import { CircuitBreaker } from '@gw/core/resilience'
 import { ratelimitErrors } from '../errors.js'
 import { policyItem, seconds } from '../headers.js'
 import { isLoggableKey, keyFunction, keyPart } from '../keys.js'
-import { createMemoryConcurrencyStore } from '../store/memory.js'
+import { warmUp } from '../rate-limit/index.js'
+import { STORE_FAILED, StoreGuard } from '../store/guard.js'
+import { createMemoryConcurrencyStore, type MemoryConcurrencyStore } from '../store/memory.js'
 import type { Acquisition, ConcurrencyStore } from '../store/types.js'
 import { concurrencyLimitSchema } from './schema.js'
 
@@ -19,6 +21,13 @@ interface Held {
   key: string
   lease: string
   remaining: number
+  /** Taken from the local fallback store (the shared store was unavailable). */
+  local: boolean
+}
+
+/** One acquire call of one request. */
+interface Call {
+  readonly key: string
 }
 
 const heldKey = createStateKey<Held>('ratelimit.concurrency')
@@ -26,7 +35,8 @@ const heldKey = createStateKey<Held>('ratelimit.concurrency')
 /**
  * Caps requests in flight per key. A slot is taken in `onRequest` and released in `onComplete`, which runs
  * exactly once per request: after the last byte, on client abort and on upstream error. Over the cap: 429
- * problem+json with `Retry-After: 1`.
+ * problem+json with `Retry-After: 1`. While a shared store is slow or down, a local cap of
+ * `ceil(max / fallback.instances)` per gateway process decides (`onStoreError: 'open'`).
  *
  * @example
  * ```ts
@@ -44,12 +54,13 @@ export const concurrencyLimit = definePolicy({
       : {},
   async create(config, setup) {
     if (!config.enabled) return {}
-    const { store, owned, prefix } = await openConcurrencyStore(config.store, setup)
+    const { store, memory, prefix } = await openConcurrencyStore(config.store, setup)
     const id = config.id ?? setup.routeId ?? 'gateway'
     const head = `${prefix}{${id}:${config.name}:`
     const keyOf = keyFunction(config.key, config.header, config.keyFn)
     const loggable = isLoggableKey(config.key)
     const { max, lease: leaseMs, onStoreError, name } = config
+    const localMax = Math.ceil(max / config.fallback.instances)
     const report = setup.mode === 'report'
     const telemetry = setup.telemetry
     const labels = { policy: setup.policy, route: setup.routeId ?? 'gateway' }
@@ -58,29 +69,57 @@ export const concurrencyLimit = definePolicy({
     const unavailable = ratelimitErrors.storeUnavailable.create('Rate limiting is temporarily unavailable', {
       headers: { 'retry-after': String(Math.max(1, seconds(config.breaker.cooldown))) },
     })
-    const breaker = new StoreBreaker({
+    const fallback: MemoryConcurrencyStore | undefined =
+      memory || onStoreError === 'closed' ? undefined : createMemoryConcurrencyStore()
+    const guard = new StoreGuard({
       timeoutMs: config.timeout,
-      failures: config.breaker.failures,
-      cooldownMs: config.breaker.cooldown,
-      clock: setup.clock,
+      breaker: new CircuitBreaker(
+        {
+          consecutiveFailures: config.breaker.failures,
+          openDuration: config.breaker.cooldown,
+          halfOpenRequests: 1,
+          onStateChange: (state, previous) => {
+            if (previous === 'closed')
+              setup.log.warn({ store: store.kind, onStoreError }, 'concurrency store failing: breaker open')
+            else if (state === 'closed')
+              setup.log.info({ store: store.kind }, 'concurrency store recovered: breaker closed')
+          },
+        },
+        setup.clock.now,
+      ),
       onError: () => telemetry.count('ratelimit_store_errors', 1, labels),
-      onOpen: (error) =>
-        setup.log.warn(
-          { err: error, store: store.kind, onStoreError },
-          'concurrency store failing: breaker open',
-        ),
-      onClose: () => setup.log.info({ store: store.kind }, 'concurrency store recovered: breaker closed'),
     })
-    const acquire = (key: string) => store.acquire(key, max, leaseMs)
-
-    const decide = (ex: Exchange, key: string, value: string, slot: Acquisition | typeof STORE_FAILED) => {
-      if (slot === STORE_FAILED) {
-        if (onStoreError === 'open') return undefined
-        const { status, headers, body } = renderProblem(unavailable, ex.id)
-        return { respond: { status, headers, body } as GwResponse }
+    const acquire = (call: Call) => store.acquire(call.key, max, leaseMs)
+    const release = (key: string, lease: string): void => {
+      try {
+        const done = store.release(key, lease)
+        if (done instanceof Promise)
+          done.catch((error: unknown) =>
+            setup.log.warn({ err: error }, 'concurrency slot release failed (lease will expire)'),
+          )
+      } catch (error) {
+        setup.log.warn({ err: error }, 'concurrency slot release failed')
       }
+    }
+    /** A slot the store granted after the call timed out: the request does not hold it, so give it back. */
+    const late = (call: Call, slot: Acquisition): void => {
+      if (slot.acquired) release(call.key, slot.lease!)
+    }
+
+    const decide = (ex: Exchange, key: string, value: string, answer: Acquisition | typeof STORE_FAILED) => {
+      let slot: Acquisition
+      let local = false
+      if (answer === STORE_FAILED) {
+        if (fallback === undefined) {
+          const { status, headers, body } = renderProblem(unavailable, ex.id)
+          return { respond: { status, headers, body } as GwResponse }
+        }
+        slot = fallback.acquire(key, localMax)
+        local = true
+        telemetry.count('ratelimit_fallback_decisions', 1, labels)
+      } else slot = answer
       if (slot.acquired) {
-        ex.set(heldKey, { key, lease: slot.lease!, remaining: slot.remaining })
+        ex.set(heldKey, { key, lease: slot.lease!, remaining: slot.remaining, local })
         return undefined
       }
       if (telemetry.enabled) {
@@ -90,7 +129,7 @@ export const concurrencyLimit = definePolicy({
           rule: name,
           ...(loggable ? { key: value } : {}),
           outcome: report ? 'report' : 'deny',
-          reason: 'concurrency-exceeded',
+          reason: local ? 'fallback-concurrency-exceeded' : 'concurrency-exceeded',
         })
       }
       const { status, headers, body } = renderProblem(limited, ex.id)
@@ -108,7 +147,8 @@ export const concurrencyLimit = definePolicy({
         const value = keyOf(ex)
         if (value === undefined) return undefined
         const key = head + keyPart(value) + '}'
-        const slot = breaker.run(acquire, key)
+        if (memory) return decide(ex, key, value, (store as MemoryConcurrencyStore).acquire(key, max))
+        const slot = guard.run(acquire, { key }, late)
         return slot instanceof Promise
           ? slot.then((s) => decide(ex, key, value, s))
           : decide(ex, key, value, slot)
@@ -124,17 +164,14 @@ export const concurrencyLimit = definePolicy({
       onComplete(ex) {
         const held = ex.get(heldKey)
         if (held === undefined) return
-        try {
-          const done = store.release(held.key, held.lease)
-          if (done instanceof Promise)
-            done.catch((error: unknown) =>
-              setup.log.warn({ err: error }, 'concurrency slot release failed (lease will expire)'),
-            )
-        } catch (error) {
-          setup.log.warn({ err: error }, 'concurrency slot release failed')
-        }
+        if (held.local) fallback!.release(held.key, held.lease)
+        else release(held.key, held.lease)
       },
-      close: owned ? () => store.close?.() ?? Promise.resolve() : undefined,
+      async close() {
+        guard.close()
+        if (memory) await store.close?.()
+        await fallback?.close?.()
+      },
     }
   },
 })
@@ -142,13 +179,14 @@ export const concurrencyLimit = definePolicy({
 async function openConcurrencyStore(
   option: (typeof concurrencyLimitSchema)['_zod']['output']['store'],
   setup: SetupContext,
-): Promise<{ store: ConcurrencyStore; owned: boolean; prefix: string }> {
-  if (!('type' in option)) return { store: option as ConcurrencyStore, owned: false, prefix: '' }
-  if (option.type === 'memory') return { store: createMemoryConcurrencyStore(), owned: true, prefix: '' }
+): Promise<{ store: ConcurrencyStore; memory: boolean; prefix: string }> {
+  if (!('type' in option)) return { store: option as ConcurrencyStore, memory: false, prefix: '' }
+  if (option.type === 'memory') return { store: createMemoryConcurrencyStore(), memory: true, prefix: '' }
   const { createRedisConcurrencyStore } = await import('../redis/store.js')
   const store = createRedisConcurrencyStore(
     setup.need('redis'),
     option.clock === 'local' ? { clock: setup.clock } : {},
   )
-  return { store, owned: false, prefix: `${option.prefix}cc:` }
+  await warmUp(store, option.startupWait, setup)
+  return { store, memory: false, prefix: `${option.prefix}cc:` }
 }

@@ -3,7 +3,7 @@ import { createManualClock, createTestExchange, createTestPipeline, runPipeline 
 import { describe, expect, it } from 'vitest'
 import { requirePrincipal } from '../../test/helpers/principal.js'
 import { parseList } from '../../test/helpers/structured-fields.js'
-import type { RateLimitStore } from '../store/types.js'
+import type { Decision, RateLimitStore } from '../store/types.js'
 import { rateLimit } from './index.js'
 
 function recorder() {
@@ -252,7 +252,7 @@ describe('rate-limit policy', () => {
     await pipeline.close()
   })
 
-  it('onStoreError open lets requests through; closed answers 503; the breaker stops calling a dead store', async () => {
+  it('onStoreError open decides with the local fallback (ceil(limit / 4) per process by default); closed answers 503; the breaker stops calling a dead store', async () => {
     let calls = 0
     const broken: RateLimitStore = {
       kind: 'broken',
@@ -261,24 +261,38 @@ describe('rate-limit policy', () => {
         return Promise.reject(new Error('connection refused'))
       },
     }
-    const clock = createManualClock()
-    const { telemetry, counts } = recorder()
+    const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 30))
+    const { telemetry, counts, decisions } = recorder()
     const open = await createTestPipeline(
-      [rateLimit({ store: broken, breaker: { failures: 2, cooldown: '1s' } })],
-      {
-        clock,
-        telemetry,
-      },
+      [rateLimit({ limit: 8, window: '1m', store: broken, breaker: { failures: 2, cooldown: '1s' } })],
+      { clock, telemetry },
     )
-    for (let i = 0; i < 5; i++) expect((await open.run()).status).toBe(200)
+    const statuses = []
+    for (let i = 0; i < 5; i++) statuses.push((await open.run({ ip: '10.0.0.1' })).status)
+    expect(statuses).toEqual([200, 200, 429, 429, 429])
     expect(calls).toBe(2)
     expect(counts.ratelimit_store_errors).toBe(2)
+    expect(counts.ratelimit_fallback_decisions).toBe(5)
+    expect(decisions.at(-1)).toMatchObject({ rule: 'default', reason: 'fallback-limit-exceeded' })
+    const denied = await open.run({ ip: '10.0.0.1' })
+    expect(denied.headers['retry-after']).toBe('30')
+    expect(denied.headers.ratelimit).toBe('"default";r=0;t=30')
+    expect((await open.run({ ip: '10.0.0.2' })).status).toBe(200)
     clock.advance(1000)
-    await open.run()
+    await open.run({ ip: '10.0.0.3' })
     expect(calls).toBe(3)
-    await open.run()
+    await open.run({ ip: '10.0.0.3' })
     expect(calls).toBe(3)
     await open.close()
+
+    const whole = await createTestPipeline(
+      [rateLimit({ limit: 8, window: '1m', store: broken, fallback: { instances: 1 } })],
+      { clock },
+    )
+    const alone = []
+    for (let i = 0; i < 9; i++) alone.push((await whole.run()).status)
+    expect(alone.filter((s) => s === 200)).toHaveLength(8)
+    await whole.close()
 
     const closed = await createTestPipeline([rateLimit({ store: broken, onStoreError: 'closed' })], { clock })
     const res = await closed.run()
@@ -287,6 +301,153 @@ describe('rate-limit policy', () => {
     expect(res.headers['retry-after']).toBe('1')
     await closed.close()
   })
+
+  it('while the breaker is half-open, exactly one request probes the store; the concurrent ones are decided by the fallback at once', async () => {
+    const pending: ((d: Decision) => void)[] = []
+    let failing = true
+    const store: RateLimitStore = {
+      kind: 'flaky',
+      consume: () =>
+        failing ? Promise.reject(new Error('down')) : new Promise<Decision>((r) => pending.push(r)),
+    }
+    const clock = createManualClock(Date.UTC(2026, 0, 1))
+    const pipeline = await createTestPipeline(
+      [
+        rateLimit({
+          limit: 400,
+          window: '1h',
+          store,
+          timeout: '10s',
+          breaker: { failures: 1, cooldown: '1s' },
+        }),
+      ],
+      { clock },
+    )
+    expect((await pipeline.run()).status).toBe(200)
+    failing = false
+    clock.advance(1000)
+    const burst = Array.from({ length: 30 }, (_v, i) => pipeline.run({ ip: `10.0.1.${i}` }))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(pending).toHaveLength(1)
+    pending[0]!({
+      allowed: true,
+      outcomes: [{ allowed: true, remaining: 399, resetMs: 3_600_000, retryAfterMs: 0, nextMs: 9000 }],
+    })
+    const statuses = (await Promise.all(burst)).map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(30)
+    const after = pipeline.run({ ip: '10.0.2.1' })
+    await new Promise((r) => setTimeout(r, 20))
+    expect(pending).toHaveLength(2)
+    pending[1]!({
+      allowed: true,
+      outcomes: [{ allowed: true, remaining: 398, resetMs: 3_600_000, retryAfterMs: 0, nextMs: 9000 }],
+    })
+    expect((await after).headers.ratelimit).toBe('"default";r=398;t=9')
+    await pipeline.close()
+  })
+
+  describe('a store answer that comes after the timeout', () => {
+    const answer = (allowed: boolean): Decision => ({
+      allowed,
+      outcomes: [
+        allowed
+          ? { allowed, remaining: 3, resetMs: 60_000, retryAfterMs: 0, nextMs: 60_000 }
+          : { allowed, remaining: 0, resetMs: 50_000, retryAfterMs: 50_000, nextMs: 50_000 },
+      ],
+    })
+    /** limit 8 and the default 4 instances: the fallback admits 2 per window on this process. */
+    async function timedOut(late: Decision) {
+      const answers: ((d: Decision) => void)[] = []
+      const store: RateLimitStore = { kind: 'late', consume: () => new Promise((r) => answers.push(r)) }
+      const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 10))
+      const pipeline = await createTestPipeline(
+        [rateLimit({ limit: 8, window: '1m', store, timeout: 20, breaker: { failures: 1, cooldown: '1h' } })],
+        { clock },
+      )
+      expect((await pipeline.run()).status).toBe(200)
+      answers[0]!(late)
+      await new Promise((r) => setTimeout(r, 5))
+      expect(answers).toHaveLength(1)
+      return pipeline
+    }
+
+    it('admitted by the store too: the request stays charged on the fallback that decided it (counted in both, which errs low)', async () => {
+      const pipeline = await timedOut(answer(true))
+      expect((await pipeline.run()).status).toBe(200)
+      const denied = await pipeline.run()
+      expect(denied.status).toBe(429)
+      expect(denied.headers['retry-after']).toBe('50')
+      await pipeline.close()
+    })
+
+    it('denied by the store: the denial is remembered until its Retry-After, so the fallback admits no more for that key', async () => {
+      const pipeline = await timedOut(answer(false))
+      const denied = await pipeline.run()
+      expect(denied.status).toBe(429)
+      expect(denied.headers['retry-after']).toBe('50')
+      await pipeline.close()
+    })
+  })
+
+  it('remembers a key the store denied until its Retry-After: no store call for it meanwhile (exact: the store could only deny it)', async () => {
+    const { createMemoryStore } = await import('../store/memory.js')
+    const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 20))
+    const shared = createMemoryStore({ clock })
+    let calls = 0
+    const store: RateLimitStore = {
+      kind: 'spy',
+      consume: (checks) => {
+        calls++
+        return Promise.resolve(shared.consume(checks))
+      },
+    }
+    for (const denyCache of [true, false]) {
+      calls = 0
+      const pipeline = await createTestPipeline(
+        [rateLimit({ id: `dc-${denyCache}`, limit: 2, window: '1m', store, denyCache })],
+        { clock },
+      )
+      const statuses = []
+      for (let i = 0; i < 6; i++) statuses.push((await pipeline.run({ ip: '10.3.0.1' })).status)
+      expect(statuses).toEqual([200, 200, 429, 429, 429, 429])
+      expect(calls).toBe(denyCache ? 3 : 6)
+      const cached = await pipeline.run({ ip: '10.3.0.1' })
+      expect(cached.headers['retry-after']).toBe('40')
+      expect(cached.headers.ratelimit).toBe('"default";r=0;t=40')
+      expect((await pipeline.run({ ip: '10.3.0.2' })).status).toBe(200)
+      clock.advance(40_000)
+      expect((await pipeline.run({ ip: '10.3.0.1' })).status).toBe(200)
+      clock.set(Date.UTC(2026, 0, 1, 0, 0, 20))
+      await pipeline.close()
+    }
+  })
+
+  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket', 'gcra'] as const) {
+    it(`${algorithm}: on a 429, RateLimit t equals Retry-After and the request passes after it; on a 200, t is when more than r is available`, async () => {
+      const clock = createManualClock(Date.UTC(2026, 0, 1, 0, 0, 10, 500))
+      const pipeline = await createTestPipeline([rateLimit({ algorithm, limit: 6, window: '1m' })], { clock })
+      const first = await pipeline.run({ ip: '10.4.0.1' })
+      const [item] = parseList(String(first.headers.ratelimit))
+      const { r, t } = item!.params as { r: number; t: number }
+      expect(first.status).toBe(200)
+      expect(r).toBe(5)
+      clock.advance(t * 1000)
+      const refilled = []
+      for (let i = 0; i < r + 1; i++) refilled.push((await pipeline.run({ ip: '10.4.0.1' })).status)
+      expect(refilled.every((s) => s === 200)).toBe(true)
+      let denied = await pipeline.run({ ip: '10.4.0.1' })
+      for (let i = 0; i < 10 && denied.status === 200; i++) denied = await pipeline.run({ ip: '10.4.0.1' })
+      expect(denied.status).toBe(429)
+      const [limited] = parseList(String(denied.headers.ratelimit))
+      expect(limited!.params.r).toBe(0)
+      expect(denied.headers['retry-after']).toBe(String(limited!.params.t))
+      clock.advance(Number(denied.headers['retry-after']) * 1000 - 1000)
+      expect((await pipeline.run({ ip: '10.4.0.1' })).status).toBe(429)
+      clock.advance(1000)
+      expect((await pipeline.run({ ip: '10.4.0.1' })).status).toBe(200)
+      await pipeline.close()
+    })
+  }
 
   it('a slow store times out per call and counts as a failure', async () => {
     const slow: RateLimitStore = { kind: 'slow', consume: () => new Promise(() => {}) }

@@ -147,6 +147,12 @@ export const rateLimitSchema = z
       ),
     store: rateLimitStoreSchema,
     ...storeErrorFields,
+    denyCache: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Shared stores: remember a key the store denied until its Retry-After and deny it locally without a store call (the store could only deny it too). A counter deleted by hand in Redis stays denied on each gateway until then.',
+      ),
     headers: z
       .object({
         ietf: z
@@ -226,6 +232,8 @@ export const rateLimitSchema = z
       onStoreError: value.onStoreError,
       timeout: value.timeout,
       breaker: value.breaker,
+      fallback: value.fallback,
+      denyCache: value.denyCache,
       headers: value.headers,
     }
   })

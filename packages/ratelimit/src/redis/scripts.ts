@@ -2,7 +2,8 @@
  * Lua mirrors of src/algorithms.ts. Every arithmetic step is written in the same order as the TypeScript so that
  * both stores compute identical IEEE doubles; state is stored with %.17g, which round-trips a double exactly.
  * KEYS: one per limit. ARGV: now in microseconds (or -1 for Redis TIME), then per limit: algorithm code, limit,
- * window ms, burst, cost. Reply: allowed, then per limit: allowed, remaining, reset ms, retry-after ms.
+ * window ms, burst, cost. Reply: allowed, then per limit: allowed, remaining, reset ms, retry-after ms, next ms
+ * (the RateLimit `t`).
  */
 export const CONSUME_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -17,6 +18,11 @@ local nexts = {}
 local ttls = {}
 local function ceilms(us) return math.ceil(us / 1000) end
 local function f(x) return string.format('%.17g', x) end
+local function slidingWait(limit, w, elapsed, reset, prev, cur, units)
+  if cur + units <= limit and prev > 0 then return math.ceil((prev * (w - elapsed) - (limit - cur - units) * w) / prev) end
+  if units > limit then return reset end
+  return reset + math.max(0, math.ceil(w - ((limit - units) * w) / cur))
+end
 for i = 1, n do
   local b = 1 + (i - 1) * 5
   local algo = tonumber(ARGV[b + 1])
@@ -30,7 +36,7 @@ for i = 1, n do
     s = {}
     for part in string.gmatch(raw, '[^:]+') do s[#s + 1] = tonumber(part) end
   end
-  local ok, remaining, resetMs, retryMs, nxt, ttl
+  local ok, remaining, resetMs, retryMs, nextMs, nxt, ttl
   if algo == 1 then
     local w = windowMs * 1000
     local start = now - math.fmod(now, w)
@@ -44,6 +50,7 @@ for i = 1, n do
     resetMs = ceilms(reset)
     retryMs = 0
     if not ok then retryMs = ceilms(reset) end
+    nextMs = ceilms(reset)
     nxt = f(start) .. ':' .. f(used)
     ttl = reset
   elseif algo == 2 then
@@ -65,19 +72,12 @@ for i = 1, n do
     local used = cur
     if ok then used = cur + cost end
     local reset = start + w - now
-    local retry = 0
-    if not ok then
-      if cur + cost <= limit then
-        retry = math.ceil((prev * (w - elapsed) - (limit - cur - cost) * w) / prev)
-      elseif cost > limit then
-        retry = reset
-      else
-        retry = reset + math.max(0, math.ceil(w - ((limit - cost) * w) / cur))
-      end
-    end
     remaining = math.max(0, math.floor(limit - weighted - used))
+    local retry = 0
+    if not ok then retry = slidingWait(limit, w, elapsed, reset, prev, cur, cost) end
     resetMs = ceilms(reset)
     retryMs = ceilms(retry)
+    if ok then nextMs = ceilms(slidingWait(limit, w, elapsed, reset, prev, used, remaining + 1)) else nextMs = retryMs end
     nxt = f(start) .. ':' .. f(used) .. ':' .. f(prev)
     ttl = reset + w
   elseif algo == 3 then
@@ -89,13 +89,18 @@ for i = 1, n do
     local left = tokens
     if ok then left = tokens - cost end
     local full = math.ceil((cap - left) / rate)
+    remaining = math.floor(left)
     local retry = 0
     if not ok then
       if cost > cap then retry = full else retry = math.ceil((cost - tokens) / rate) end
     end
-    remaining = math.floor(left)
+    local wait = retry
+    if ok then
+      if remaining + 1 > cap then wait = full else wait = math.ceil((remaining + 1 - left) / rate) end
+    end
     resetMs = ceilms(full)
     retryMs = ceilms(retry)
+    nextMs = ceilms(wait)
     nxt = f(left) .. ':' .. f(now)
     ttl = math.max(1000, full)
   else
@@ -114,6 +119,7 @@ for i = 1, n do
     if not ok then
       if interval * cost > tolerance then retryMs = ceilms(reset) else retryMs = ceilms(newTat - now - tolerance) end
     end
+    if ok then nextMs = ceilms((remaining + 1) * interval - (tolerance - reset)) else nextMs = retryMs end
     nxt = f(after)
     ttl = math.max(1000, reset)
   end
@@ -124,6 +130,7 @@ for i = 1, n do
   out[#out + 1] = remaining
   out[#out + 1] = resetMs
   out[#out + 1] = retryMs
+  out[#out + 1] = nextMs
   nexts[i] = nxt
   ttls[i] = ttl
 end

@@ -84,6 +84,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryRateL
           remaining: e.remaining,
           resetMs: e.resetMs,
           retryAfterMs: e.retryAfterMs,
+          nextMs: e.nextMs,
         }
       }
       return { allowed, outcomes }

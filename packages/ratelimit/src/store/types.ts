@@ -45,9 +45,23 @@ export interface RateLimitStore {
   readonly kind: string
   /** Decides and charges all checks atomically. Memory stores answer synchronously. */
   consume(checks: readonly LimitCheck[]): MaybePromise<Decision>
+  /** Start-up: connect and load scripts within `waitMs`; see {@link StoreWarmUp}. */
+  warmUp?(waitMs: number): Promise<StoreWarmUp>
   /** Releases timers and connections the store owns (never an injected client). */
   close?(): Promise<void>
 }
+
+/**
+ * What a store's start-up warm-up found: `ready` (connected, scripts loaded) or `unreachable` (not connected
+ * within the wait; the policy starts on its fallback). A store that is reachable but refuses its scripts
+ * rejects instead, which fails the start.
+ *
+ * @example
+ * ```ts
+ * if ((await store.warmUp?.(2000)) === 'unreachable') log.warn('starting on the fallback')
+ * ```
+ */
+export type StoreWarmUp = 'ready' | 'unreachable'
 
 /**
  * The result of a concurrency acquisition: whether a slot was taken, the slots left, and the lease to release.
@@ -78,5 +92,7 @@ export interface ConcurrencyStore {
   readonly kind: string
   acquire(key: string, max: number, leaseMs: number): MaybePromise<Acquisition>
   release(key: string, lease: string): MaybePromise<void>
+  /** Start-up: connect and load scripts within `waitMs`; see {@link StoreWarmUp}. */
+  warmUp?(waitMs: number): Promise<StoreWarmUp>
   close?(): Promise<void>
 }

@@ -48,11 +48,17 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     const first = await store.consume(one('fw', s))
     expect(first).toEqual({
       allowed: true,
-      outcomes: [{ allowed: true, remaining: 4, resetMs: 750, retryAfterMs: 0 }],
+      outcomes: [{ allowed: true, remaining: 4, resetMs: 750, retryAfterMs: 0, nextMs: 750 }],
     })
     expect(await admitted(store, one('fw', s), 10)).toBe(4)
     const denied = await store.consume(one('fw', s))
-    expect(denied.outcomes[0]).toEqual({ allowed: false, remaining: 0, resetMs: 750, retryAfterMs: 750 })
+    expect(denied.outcomes[0]).toEqual({
+      allowed: false,
+      remaining: 0,
+      resetMs: 750,
+      retryAfterMs: 750,
+      nextMs: 750,
+    })
     clock.advance(749)
     expect((await store.consume(one('fw', s))).allowed).toBe(false)
     clock.advance(1)
@@ -64,7 +70,7 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     expect(await admitted(store, one('sw', s), 15)).toBe(10)
     clock.advance(1250)
     const d = await store.consume(one('sw', s))
-    expect(d.outcomes[0]).toEqual({ allowed: true, remaining: 1, resetMs: 750, retryAfterMs: 0 })
+    expect(d.outcomes[0]).toEqual({ allowed: true, remaining: 1, resetMs: 750, retryAfterMs: 0, nextMs: 50 })
     expect((await store.consume(one('sw', s))).allowed).toBe(true)
     const denied = await store.consume(one('sw', s))
     expect(denied.allowed).toBe(false)
@@ -78,18 +84,36 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     const s = spec('token-bucket', 10, 1000, 5)
     expect(await admitted(store, one('tb', s), 8)).toBe(5)
     const denied = await store.consume(one('tb', s))
-    expect(denied.outcomes[0]).toEqual({ allowed: false, remaining: 0, resetMs: 500, retryAfterMs: 100 })
+    expect(denied.outcomes[0]).toEqual({
+      allowed: false,
+      remaining: 0,
+      resetMs: 500,
+      retryAfterMs: 100,
+      nextMs: 100,
+    })
     clock.advance(100)
     expect(await admitted(store, one('tb', s), 3)).toBe(1)
     clock.advance(60_000)
     const full = await store.consume(one('tb', s))
-    expect(full.outcomes[0]).toEqual({ allowed: true, remaining: 4, resetMs: 100, retryAfterMs: 0 })
+    expect(full.outcomes[0]).toEqual({
+      allowed: true,
+      remaining: 4,
+      resetMs: 100,
+      retryAfterMs: 0,
+      nextMs: 100,
+    })
   },
   'GCRA admits the burst at once, then one request per emission interval': async ({ store, clock }) => {
     const s = spec('gcra', 10, 1000)
     expect(await admitted(store, one('gc', s), 20)).toBe(10)
     const denied = await store.consume(one('gc', s))
-    expect(denied.outcomes[0]).toEqual({ allowed: false, remaining: 0, resetMs: 1000, retryAfterMs: 100 })
+    expect(denied.outcomes[0]).toEqual({
+      allowed: false,
+      remaining: 0,
+      resetMs: 1000,
+      retryAfterMs: 100,
+      nextMs: 100,
+    })
     clock.advance(99)
     expect((await store.consume(one('gc', s))).allowed).toBe(false)
     clock.advance(1)
@@ -136,7 +160,13 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
     expect(await admitted(store, one('month', s), 2)).toBe(2)
     clock.advance(10 * 86_400_000)
     const d = await store.consume(one('month', s))
-    expect(d.outcomes[0]).toEqual({ allowed: true, remaining: 0, resetMs: 20 * 86_400_000, retryAfterMs: 0 })
+    expect(d.outcomes[0]).toEqual({
+      allowed: true,
+      remaining: 0,
+      resetMs: 20 * 86_400_000,
+      retryAfterMs: 0,
+      nextMs: 20 * 86_400_000,
+    })
     expect((await store.consume(one('month', s))).allowed).toBe(false)
   },
   'decisions match the reference algorithms over a seeded random sequence': async ({ store, clock }) => {
@@ -170,6 +200,7 @@ export const rateLimitStoreContract = defineStoreContract<RateLimitStore>('rate-
           remaining: e.remaining,
           resetMs: e.resetMs,
           retryAfterMs: e.retryAfterMs,
+          nextMs: e.nextMs,
         })
         nexts.push(e.next)
       }

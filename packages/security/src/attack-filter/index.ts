@@ -1,165 +1,122 @@
-import { definePolicy, type Exchange } from '@gw/core'
+import { Readable } from 'node:stream'
+import { coreErrors, createStateKey, definePolicy, type Exchange, type GwResponse, readBody } from '@gw/core'
 import { securityErrors } from '../errors.js'
-import { compileMediaTypes } from '../request-validation/index.js'
-import { recordDenial } from '../shared/decide.js'
-import { closeIfBodyUnread, readBoundedBody } from '../shared/read-body.js'
-import { type AttackEngine, type AttackMatch, createAttackEngine } from './engine.js'
-import { attackFilterSchema } from './schema.js'
+import {
+  type Exclusion,
+  type Interruption,
+  type MatchedRule,
+  parseVariables,
+  type RuleSet,
+  Transaction,
+} from '../seclang/index.js'
+import { bundledCrsDir, loadRuleSet } from './crs.js'
+import { recordAttackDecision, toRuleMatches } from './decision.js'
+import { readPrefix } from './read-prefix.js'
+import { requestInfo } from './request.js'
+import { type AttackFilterOptions, attackFilterSchema } from './schema.js'
 
-export {
-  type AttackEngine,
-  type AttackEngineOptions,
-  type AttackMatch,
-  createAttackEngine,
-  NULL_BYTE_RULE,
-} from './engine.js'
-export { decodeEntities, normalize, percentDecode } from './normalize.js'
-export { ATTACK_RULES, type AttackCategory, type AttackRule, type RuleTarget } from './rules.js'
-export { type AttackFilterOptions, attackFilterSchema } from './schema.js'
+export { BASE_CONF } from './base-conf.js'
+export { bundledCrsDir, loadRuleSet, type RuleFiles, ruleSources } from './crs.js'
+export { type RuleMatch, toRuleMatches } from './decision.js'
+export { readPrefix } from './read-prefix.js'
+export { requestInfo } from './request.js'
+export { type AttackFilterOptions, attackFilterSchema, exclusionSchema } from './schema.js'
 
-const SAFE_QUERY = /^[\w\-.,~=&]*$/
-const isJson = compileMediaTypes(['application/json', 'application/*+json'])
-const isForm = compileMediaTypes(['application/x-www-form-urlencoded'])
+/** Exclusions resolved against a rule set: rule indices to skip and targets to drop. */
+export interface CompiledExclusions {
+  readonly removed: readonly number[]
+  readonly targets: readonly { indices: readonly number[]; exclusion: Exclusion }[]
+}
 
 /**
- * Scans the path, query, inspected headers and cookies of a request; returns the first match.
+ * Resolves `exclusions` options to rule indices once, at start-up. An id, range or tag that matches no rule,
+ * or a target that is not a valid variable, is a configuration error.
  *
  * @example
  * ```ts
- * scanRequest(createAttackEngine({ paranoia: 1 }), ex, ['user-agent'])?.rule.id
+ * compileExclusions(rules, [{ ids: [942100], target: 'ARGS:password' }]).targets.length // 1
  * ```
  */
-export function scanRequest(
-  engine: AttackEngine,
-  ex: Exchange,
-  headers: readonly string[],
-  inspectPath = true,
-  inspectQuery = true,
-): AttackMatch | undefined {
-  const request = ex.request
-  if (inspectPath) {
-    const hit = engine.scanArg(request.path, 'path', false)
-    if (hit) return hit
-  }
-  const search = request.search
-  if (inspectQuery && search !== '' && !SAFE_QUERY.test(search)) {
-    const hit = scanQuery(engine, search, 'query')
-    if (hit) return hit
-  }
-  for (let i = 0; i < headers.length; i++) {
-    const name = headers[i]!
-    const value = request.headers[name]
-    if (value === undefined) continue
-    if (typeof value === 'string') {
-      const hit = scanHeaderValue(engine, name, value)
-      if (hit) return hit
+export function compileExclusions(
+  rules: RuleSet,
+  exclusions: AttackFilterOptions['exclusions'],
+): CompiledExclusions {
+  const removed: number[] = []
+  const targets: { indices: number[]; exclusion: Exclusion }[] = []
+  for (const e of exclusions) {
+    const indices: number[] = []
+    for (const ref of e.ids ?? []) {
+      const [lo, hi] = String(ref).split('-').map(Number) as [number, number | undefined]
+      const before = indices.length
+      rules.rules.forEach((r, i) => {
+        if (r.id >= lo && r.id <= (hi ?? lo)) indices.push(i)
+      })
+      if (indices.length === before) throw new Error(`attack-filter exclusion: no rule has id ${ref}`)
+    }
+    for (const tag of e.tags ?? []) {
+      const lower = tag.toLowerCase()
+      const before = indices.length
+      rules.rules.forEach((r, i) => {
+        if (r.tags.some((t) => t.toLowerCase() === lower)) indices.push(i)
+      })
+      if (indices.length === before) throw new Error(`attack-filter exclusion: no rule has tag ${tag}`)
+    }
+    if (e.target === undefined) {
+      removed.push(...indices)
       continue
     }
-    for (const v of value) {
-      const hit = scanHeaderValue(engine, name, v)
-      if (hit) return hit
-    }
+    const { targets: parsed, exclusions: negated } = parseVariables(e.target)
+    if (parsed.length !== 1 || negated.length !== 0 || parsed[0]!.count)
+      throw new Error(`attack-filter exclusion: target "${e.target}" must be one variable like ARGS:password`)
+    targets.push({ indices, exclusion: { collection: parsed[0]!.collection, selector: parsed[0]!.selector } })
   }
-  return undefined
+  return { removed, targets }
 }
 
-function scanHeaderValue(engine: AttackEngine, name: string, value: string): AttackMatch | undefined {
-  if (name === 'user-agent') return engine.scanUserAgent(value)
-  if (name === 'cookie') return scanCookies(engine, value)
-  return engine.scanHeader(value, `header:${name}`)
+/** The CRS settings an entry passes as `tx.` variables before phase 1 (CRS only defaults unset ones). */
+export function seedVariables(options: AttackFilterOptions): [string, string][] {
+  const vars: [string, string][] = [
+    ['blocking_paranoia_level', String(options.paranoia)],
+    ['detection_paranoia_level', String(options.detectionParanoia ?? options.paranoia)],
+    ['inbound_anomaly_score_threshold', String(options.inboundThreshold)],
+    ['outbound_anomaly_score_threshold', String(options.outboundThreshold)],
+    ['early_blocking', options.earlyBlocking ? '1' : '0'],
+  ]
+  for (const [k, v] of Object.entries(options.variables)) vars.push([k.toLowerCase(), String(v)])
+  return vars
 }
 
-function scanQuery(engine: AttackEngine, search: string, prefix: string): AttackMatch | undefined {
-  let start = 0
-  while (start <= search.length) {
-    let end = search.indexOf('&', start)
-    if (end === -1) end = search.length
-    if (end > start) {
-      const pair = search.slice(start, end)
-      const eq = pair.indexOf('=')
-      const name = eq === -1 ? pair : pair.slice(0, eq)
-      const location = `${prefix}:${name.slice(0, 64)}`
-      const hit =
-        engine.scanArg(name, location, true) ??
-        (eq === -1 ? undefined : engine.scanArg(pair.slice(eq + 1), location, true))
-      if (hit) return hit
-    }
-    start = end + 1
-  }
-  return undefined
-}
-
-function scanCookies(engine: AttackEngine, header: string): AttackMatch | undefined {
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    const name = (eq === -1 ? part : part.slice(0, eq)).trim()
-    const value = eq === -1 ? '' : part.slice(eq + 1).trim()
-    const hit = engine.scanHeader(value, `cookie:${name.slice(0, 64)}`)
-    if (hit) return hit
-  }
-  return undefined
-}
+const transactionKey = createStateKey<Transaction>('security.attack-filter.transaction')
 
 /**
- * Scans a buffered body: JSON strings (keys and values) one by one, form fields one by one, other text whole.
+ * The rules an `attack-filter` matched for this request (and, with `response.enabled`, its response), for
+ * access logs and later policies: `ex.get(attackMatchesKey)`. The list grows as later phases run.
  *
  * @example
  * ```ts
- * scanBody(engine, Buffer.from('{"q":"<script>"}'), 'application/json')?.location // 'body:/q'
+ * onComplete(ex) {
+ *   const ids = ex.get(attackMatchesKey)?.map((m) => m.id) // [920350, 932160, 949110]
+ * }
  * ```
  */
-export function scanBody(
-  engine: AttackEngine,
-  body: Buffer,
-  contentType: string | undefined,
-): AttackMatch | undefined {
-  const text = body.toString('utf8')
-  if (isForm(contentType)) return scanQuery(engine, text, 'form')
-  if (isJson(contentType)) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      return engine.scanArg(text, 'body', false)
-    }
-    return scanJson(engine, parsed, '')
-  }
-  return engine.scanArg(text, 'body', false)
-}
-
-function scanJson(engine: AttackEngine, value: unknown, pointer: string): AttackMatch | undefined {
-  if (typeof value === 'string') return engine.scanArg(value, `body:${pointer || '/'}`, false)
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const hit = scanJson(engine, value[i], `${pointer}/${i}`)
-      if (hit) return hit
-    }
-    return undefined
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      const escaped = key.replaceAll('~', '~0').replaceAll('/', '~1')
-      const hit =
-        engine.scanArg(key, `body:${pointer}/${escaped}`, false) ??
-        scanJson(engine, child, `${pointer}/${escaped}`)
-      if (hit) return hit
-    }
-  }
-  return undefined
-}
+export const attackMatchesKey = createStateKey<readonly MatchedRule[]>('security.attack-filter.matches')
 
 /**
- * Blocks (403) requests carrying SQL injection, XSS, path traversal, command injection, remote file inclusion
- * or protocol attacks in the path, query, inspected headers, cookies and (opt-in, size-capped) body, and
- * requests from known scanners. Values are normalised first (repeated URL decoding, HTML entities, Unicode
- * NFKC, case, SQL comments, whitespace). Rules have ids and paranoia levels; every block (or, in report mode,
- * every would-be block) is logged and recorded with the rule id and the matched location.
+ * Runs the OWASP Core Rule Set (CRS v4, bundled and unmodified) in-process with a SecLang engine written in
+ * TypeScript: anomaly scoring with the CRS thresholds, paranoia levels 1-4, request bodies (URL-encoded, JSON,
+ * multipart, XML and others) inspected by default, optional response inspection. A request whose anomaly
+ * score reaches the threshold is refused with 403 problem+json (`GW_ERR_ATTACK_DETECTED`); the decision log
+ * gets the matched rule ids, messages and matched data. Tune false positives per route with `exclusions`.
  *
  * @example
  * ```ts
  * createGateway({
- *   policies: [attackFilter({ paranoia: 1, body: { enabled: true, maxBytes: '64kb' } }, { mode: 'report' })],
- *   routes: [{ path: '/api/*', upstream: 'api' }],
+ *   upstreams: { api: { url: 'http://127.0.0.1:3000' } },
+ *   policies: [attackFilter({ paranoia: 1 }, { mode: 'report' })],
+ *   routes: [
+ *     { path: '/api/*', upstream: 'api' },
+ *     { path: '/cms/*', upstream: 'api', policies: [attackFilter({ exclusions: [{ ids: [941100], target: 'ARGS:html' }] })] },
+ *   ],
  * })
  * ```
  */
@@ -167,61 +124,196 @@ export const attackFilter = definePolicy({
   name: 'attack-filter',
   stage: 'guard',
   description:
-    'Detection of SQLi, XSS, path traversal, command injection, RFI and scanners (paranoia levels, report mode).',
+    'OWASP Core Rule Set v4 (SQLi, XSS, RCE, LFI/RFI, PHP/Java injection, protocol attacks, scanners) with anomaly scoring, paranoia levels and report mode.',
   schema: attackFilterSchema,
   create(options, setup) {
-    const engine = createAttackEngine({
-      paranoia: options.paranoia,
-      disabledRules: options.disabledRules,
-      decodeRounds: options.decodeRounds,
-    })
-    const headers = options.headers
-    const { inspectPath, inspectQuery } = options
+    const started = performance.now()
+    let rules: RuleSet
+    let exclusions: CompiledExclusions
+    try {
+      rules = loadRuleSet({
+        rules: options.rules,
+        before: options.directives.before,
+        after: options.directives.after,
+      })
+      exclusions = compileExclusions(rules, options.exclusions)
+    } catch (error) {
+      throw coreErrors.config.create((error as Error).message, { cause: error })
+    }
+    setup.log.debug(
+      { rules: rules.rules.length, ms: Math.round(performance.now() - started) },
+      'attack-filter rule set ready',
+    )
+    const seed = seedVariables(options)
     const body = options.body
-    const inspectable = compileMediaTypes(body.contentTypes)
-    const telemetry = setup.telemetry
+    const response = options.response
+    const removed = exclusions.removed
+    const removedTargets = exclusions.targets
 
-    const block = (ex: Exchange, hit: AttackMatch): never => {
-      recordDenial(setup, ex, 'attack-filter', hit.rule.id, hit.location, hit.rule.category)
-      if (telemetry.enabled)
-        telemetry.count('gw_security_attack_matches_total', 1, {
-          rule: hit.rule.id,
-          category: hit.rule.category,
-        })
-      ex.log.warn(
-        {
-          policy: 'attack-filter',
-          rule: hit.rule.id,
-          category: hit.rule.category,
-          location: hit.location,
-          sample: hit.sample,
-        },
-        setup.mode === 'report' ? 'attack pattern matched (report mode)' : 'attack pattern blocked',
+    const deny = (ex: Exchange, tx: Transaction, it: Interruption): never => {
+      const matches = toRuleMatches(tx.matched)
+      const blocking = tx.matched.find((m) => m.id === it.ruleId)
+      let attack: MatchedRule | undefined
+      for (const m of tx.matched) {
+        if (m.id >= 949000 || m.id === it.ruleId || m.target === '') continue
+        if (attack === undefined || (m.severity ?? 9) < (attack.severity ?? 9)) attack = m
+      }
+      recordAttackDecision(
+        setup,
+        ex,
+        String(it.ruleId),
+        attack?.target ?? blocking?.target,
+        blocking?.message || `rule ${it.ruleId}`,
+        matches,
       )
+      if (it.status === 400)
+        throw securityErrors.unparsableBody.create('The request body could not be parsed')
       throw securityErrors.attackDetected.create('The request was blocked by the gateway security rules')
     }
 
-    const inspectBody = async (ex: Exchange, contentType: string | undefined): Promise<void> => {
-      const buffered = await readBoundedBody(ex, body.maxBytes)
-      const hit = scanBody(engine, buffered, contentType)
-      if (hit) block(ex, hit)
+    const newTransaction = (ex: Exchange): Transaction => {
+      const tx = new Transaction(rules, { requestBodyLimit: body.limit })
+      for (let i = 0; i < seed.length; i++) tx.tx.set(seed[i]![0], seed[i]![1])
+      if (removed.length > 0) tx.removeRules(removed)
+      for (let i = 0; i < removedTargets.length; i++)
+        tx.removeTarget(removedTargets[i]!.indices, removedTargets[i]!.exclusion)
+      tx.responseBodyAccess = response.enabled
+      if (response.enabled) ex.set(transactionKey, tx)
+      ex.set(attackMatchesKey, tx.matched)
+      return tx
+    }
+
+    const finishRequest = (ex: Exchange, tx: Transaction): void => {
+      const it = tx.interruption
+      if (it) deny(ex, tx, it)
+      if (tx.matched.length > 0)
+        ex.log.debug(
+          { policy: 'attack-filter', matches: toRuleMatches(tx.matched) },
+          'attack-filter rules matched',
+        )
+    }
+
+    const inspectBody = async (ex: Exchange, tx: Transaction): Promise<void> => {
+      let bytes: Buffer
+      let truncated = false
+      if (body.overLimit === 'reject') bytes = await readBody(ex, { limit: body.limit })
+      else ({ body: bytes, truncated } = await readPrefix(ex, body.limit))
+      tx.processRequestBody(bytes.toString('latin1'), truncated)
+      finishRequest(ex, tx)
+    }
+
+    const inspectResponse = async (ex: Exchange, tx: Transaction, res: GwResponse): Promise<void> => {
+      const { text, body: replaced } = await bufferResponse(res.body, response.limit)
+      res.body = replaced
+      const it = tx.processResponseBody(text)
+      if (it) denyResponse(ex, tx, it)
+    }
+
+    const denyResponse = (ex: Exchange, tx: Transaction, it: Interruption): void => {
+      const matches = toRuleMatches(tx.matched.filter((m) => m.phase >= 3))
+      recordAttackDecision(
+        setup,
+        ex,
+        String(it.ruleId),
+        undefined,
+        'outbound anomaly score exceeded',
+        matches,
+      )
+      if (setup.mode === 'report') return
+      throw securityErrors.responseBlocked.create('The response was blocked by the gateway security rules')
     }
 
     return {
       onRequest(ex) {
-        const hit = scanRequest(engine, ex, headers, inspectPath, inspectQuery)
-        if (hit) block(ex, hit)
-        if (!body.enabled) return
+        const tx = newTransaction(ex)
+        const it = tx.processRequestHeaders(requestInfo(ex))
+        if (it) deny(ex, tx, it)
         const h = ex.request.headers
         const declared = h['content-length']
         const hasBody = h['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0')
-        if (!hasBody || !inspectable(h['content-type'])) return
-        if (declared !== undefined && Number(declared) > body.maxBytes && body.oversize === 'skip') return
-        return inspectBody(ex, h['content-type'])
+        if (!hasBody || !body.enabled || !tx.requestBodyAccess || tx.mode === 'Off') {
+          tx.processRequestBody(undefined)
+          finishRequest(ex, tx)
+          return
+        }
+        return inspectBody(ex, tx)
       },
-      onComplete(ex) {
-        closeIfBodyUnread(ex)
-      },
+      onResponse: response.enabled
+        ? (ex, res) => {
+            const tx = ex.get(transactionKey)
+            if (!tx || tx.interruption) return
+            const headers: [string, string][] = []
+            for (const [k, v] of Object.entries(res.headers)) {
+              if (Array.isArray(v)) for (const item of v) headers.push([k, item])
+              else headers.push([k, String(v)])
+            }
+            const it = tx.processResponseHeaders(res.status, 'HTTP/1.1', headers)
+            if (it) return denyResponse(ex, tx, it)
+            const type = String(res.headers['content-type'] ?? '')
+              .split(';')[0]!
+              .trim()
+              .toLowerCase()
+            if (!tx.responseBodyAccess || res.body === null || !response.mimeTypes.includes(type)) {
+              const end = tx.processResponseBody(undefined)
+              if (end) denyResponse(ex, tx, end)
+              return
+            }
+            return inspectResponse(ex, tx, res)
+          }
+        : undefined,
+      onComplete: response.enabled
+        ? (ex) => {
+            const tx = ex.get(transactionKey)
+            if (tx) tx.processLogging()
+          }
+        : undefined,
     }
   },
 })
+
+/**
+ * Reads a response body up to `limit` bytes for inspection; returns the inspected text and a body to send on
+ * (the same bytes, or the prefix followed by the rest of the stream when it was longer).
+ */
+async function bufferResponse(
+  body: GwResponse['body'],
+  limit: number,
+): Promise<{ text: string; body: GwResponse['body'] }> {
+  if (body === null) return { text: '', body }
+  if (typeof body === 'string') return { text: Buffer.from(body).subarray(0, limit).toString('latin1'), body }
+  if (body instanceof Uint8Array)
+    return {
+      text: Buffer.from(body.buffer, body.byteOffset, Math.min(limit, body.length)).toString('latin1'),
+      body,
+    }
+  const stream = body
+  const chunks: Buffer[] = []
+  let size = 0
+  const iterator = stream[Symbol.asyncIterator]()
+  let done = false
+  while (size <= limit) {
+    const next = await iterator.next()
+    if (next.done) {
+      done = true
+      break
+    }
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array)
+    chunks.push(chunk)
+    size += chunk.length
+  }
+  const all = Buffer.concat(chunks, size)
+  if (done) return { text: all.toString('latin1'), body: all }
+  const rest = Readable.from(
+    (async function* () {
+      yield all
+      for (;;) {
+        const next = await iterator.next()
+        if (next.done) return
+        yield next.value as Buffer
+      }
+    })(),
+  )
+  return { text: all.subarray(0, limit).toString('latin1'), body: rest }
+}
+
+export { bundledCrsDir as crsDirectory }

@@ -1,0 +1,6 @@
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  type CircuitTicket,
+} from './circuit-breaker.js'
