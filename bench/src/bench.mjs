@@ -1,6 +1,7 @@
-// gw load benchmark harness: direct vs. bare node:http+undici vs. gw vs. fastify vs. express proxies.
+// gw load benchmark harness: the Node floor (node:http + undici pool.stream) vs. gw vs. fastify vs. express
+// proxies, plain (100 B and 16 KiB responses) and with a policy chain.
 // Run with `pnpm bench` at the repository root; `--help` lists the options. See docs/benchmarks.md.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -10,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseOptions, USAGE } from './lib/args.mjs'
 import {
+  CLK_TCK,
   canPin,
   cpuSecondsOf,
   firstLines,
@@ -24,7 +26,7 @@ import {
   waitReady,
 } from './lib/procs.mjs'
 import { renderMarkdown, summarise, writeDocsSection } from './lib/report.mjs'
-import { UPSTREAM_BODY } from './lib/upstream-body.mjs'
+import { BODY_PATHS } from './lib/upstream-body.mjs'
 
 const SRC = dirname(fileURLToPath(import.meta.url))
 const BENCH_DIR = dirname(SRC)
@@ -35,7 +37,6 @@ const DOCS_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md')
 /** Core of the proxy under test; the load generator, the upstream and this harness share the other. */
 const PROXY_CPU = 1
 const LOAD_CPU = 0
-const REQUEST_PATH = '/bench/hello?x=1'
 const READY_TIMEOUT_MS = 20_000
 const VERIFY_TIMEOUT_MS = 5_000
 /** Below this much CPU (% of one core) used by processes other than ours, the machine counts as quiet. */
@@ -77,17 +78,28 @@ function gwVersion() {
   }
 }
 
+const fastifyVersion = () =>
+  `fastify ${pkgVersion('fastify')}, @fastify/http-proxy ${pkgVersion('@fastify/http-proxy')}`
+const expressVersion = () =>
+  `express ${pkgVersion('express')}, http-proxy-middleware ${pkgVersion('http-proxy-middleware')}`
+
 const CONTENDERS = {
   direct: {
     id: 'direct',
     label: 'direct (no proxy)',
     script: null,
-    version: () => `node:http ${process.version}`,
+    version: () => 'the upstream itself',
   },
-  bare: {
-    id: 'bare',
-    label: 'bare node:http + undici',
-    script: 'servers/bare.mjs',
+  floor: {
+    id: 'floor',
+    label: 'Node floor (undici pool.stream)',
+    script: 'servers/floor.mjs',
+    version: () => `node ${process.version}, undici ${pkgVersion('undici')}`,
+  },
+  'pipeline-floor': {
+    id: 'pipeline-floor',
+    label: 'pool.request + stream.pipeline (not the floor)',
+    script: 'servers/pipeline-floor.mjs',
     version: () => `undici ${pkgVersion('undici')}`,
   },
   gw: {
@@ -100,16 +112,45 @@ const CONTENDERS = {
     id: 'fastify',
     label: 'fastify + @fastify/http-proxy',
     script: 'servers/fastify.mjs',
-    version: () =>
-      `fastify ${pkgVersion('fastify')}, @fastify/http-proxy ${pkgVersion('@fastify/http-proxy')}`,
+    version: fastifyVersion,
   },
   express: {
     id: 'express',
     label: 'express + http-proxy-middleware',
     script: 'servers/express.mjs',
-    version: () =>
-      `express ${pkgVersion('express')}, http-proxy-middleware ${pkgVersion('http-proxy-middleware')}`,
+    version: expressVersion,
   },
+  'gw-chain': {
+    id: 'gw-chain',
+    label: 'gw chain (JWT cache on)',
+    script: 'servers/gw-chain.mjs',
+    version: gwVersion,
+  },
+  'gw-chain-nocache': {
+    id: 'gw-chain-nocache',
+    label: 'gw chain (JWT cache off)',
+    script: 'servers/gw-chain-nocache.mjs',
+    version: gwVersion,
+  },
+  'fastify-chain': {
+    id: 'fastify-chain',
+    label: 'fastify chain',
+    script: 'servers/fastify-chain.mjs',
+    version: () =>
+      `${fastifyVersion()}, @fastify/jwt ${pkgVersion('@fastify/jwt')}, @fastify/rate-limit ${pkgVersion('@fastify/rate-limit')}, @fastify/helmet ${pkgVersion('@fastify/helmet')}, fastify-metrics ${pkgVersion('fastify-metrics')}`,
+  },
+  'express-chain': {
+    id: 'express-chain',
+    label: 'express chain',
+    script: 'servers/express-chain.mjs',
+    version: () =>
+      `${expressVersion()}, express-jwt ${pkgVersion('express-jwt')}, express-rate-limit ${pkgVersion('express-rate-limit')}, helmet ${pkgVersion('helmet')}, prom-client ${pkgVersion('prom-client')}`,
+  },
+}
+
+/** True when a command exists on PATH. */
+function hasCommand(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', timeout: 5000 }).status === 0
 }
 
 /** A free loopback port (the server binds it right after; fine on a quiet machine). */
@@ -128,12 +169,13 @@ function freePort() {
  * One GET through the target: must be 200, with the upstream's exact body for the proxy contenders (extra cases
  * may change the body: compression, a local handler).
  */
-function verify(baseUrl, headers = {}, exactBody = true) {
+function verify(baseUrl, scenario, headers = {}, exactBody = true) {
+  const { path, body: expected } = BODY_PATHS[scenario.body]
   return new Promise((resolve, reject) => {
     // TLS cases use a throw-away self-signed certificate: nothing to verify it against.
     const client = baseUrl.startsWith('https:') ? https : http
     const options = { agent: false, timeout: VERIFY_TIMEOUT_MS, headers, rejectUnauthorized: false }
-    const req = client.get(baseUrl + REQUEST_PATH, options, (res) => {
+    const req = client.get(baseUrl + path, options, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (c) => {
@@ -142,7 +184,7 @@ function verify(baseUrl, headers = {}, exactBody = true) {
       res.on('end', () => {
         if (res.statusCode !== 200)
           reject(new Error(`verification GET returned ${res.statusCode}: ${body.slice(0, 200)}`))
-        else if (exactBody && body !== UPSTREAM_BODY)
+        else if (exactBody && body !== expected)
           reject(new Error(`verification GET returned another body: ${body.slice(0, 200)}`))
         else resolve()
       })
@@ -155,12 +197,14 @@ function verify(baseUrl, headers = {}, exactBody = true) {
   })
 }
 
-/** One autocannon run in a separate process pinned to the load core. */
+/** One load-generator run (wrk or autocannon) in a separate process pinned to the load core. */
 async function load(baseUrl, seconds, opts) {
   const child = spawnNode(join(SRC, 'load.mjs'), {
     args: [
       JSON.stringify({
-        url: baseUrl + REQUEST_PATH,
+        url: baseUrl + BODY_PATHS[opts.scenario.body].path,
+        tool: opts.h2 ? 'h2' : opts.loadTool,
+        clkTck: CLK_TCK,
         connections: opts.connections,
         pipelining: opts.pipelining,
         duration: seconds,
@@ -189,6 +233,7 @@ async function startServer(script, { cpu, opts, upstream = '', maxLifetimeMs }) 
     const scheme = ready.scheme === 'https' ? 'https' : 'http'
     return {
       child,
+      pid: typeof ready.pid === 'number' ? ready.pid : child.pid,
       url: `${scheme}://127.0.0.1:${ready.port}`,
       headers: ready.headers ?? {},
       h2: ready.h2 === true,
@@ -262,6 +307,10 @@ async function measureRun(target, { pid, upstreamPid, opts, cores }) {
     (self.user + self.system) / 1e6
   return {
     ...r,
+    cpuUsPerRequest:
+      proxyCpu0 !== null && proxyCpu1 !== null && r.requestsTotal > 0
+        ? ((proxyCpu1 - proxyCpu0) / r.requestsTotal) * 1e6
+        : null,
     proxyRss: mem.rss,
     proxyHwm: mem.hwm,
     proxyCpuPct: pct(delta(proxyCpu0, proxyCpu1)),
@@ -270,12 +319,56 @@ async function measureRun(target, { pid, upstreamPid, opts, cores }) {
   }
 }
 
+/** Waits for a stdout line of `child` starting with `prefix` written after `fromLength` characters of output. */
+async function waitLine(child, prefix, fromLength, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const fresh = child.stdoutTail.slice(
+      Math.max(0, fromLength - (child.stdoutTotal - child.stdoutTail.length)),
+    )
+    const line = fresh.split('\n').find((l) => l.startsWith(prefix))
+    if (line !== undefined) return JSON.parse(line)
+    await sleep(50)
+  }
+  throw new Error(`no ${prefix} line within ${timeoutMs} ms`)
+}
+
+/**
+ * Heap bytes allocated per request: the server process sums V8's used-heap growth between garbage
+ * collections while `opts.allocSeconds` of the same load run (see servers/common.mjs), and that total is
+ * divided by the requests the load generator completed in that window.
+ */
+async function measureAllocations(server, target, opts) {
+  try {
+    server.child.stdin.write('alloc-start\n')
+    await sleep(200)
+    const r = await load(target, opts.allocSeconds, opts)
+    const mark = server.child.stdoutTotal
+    server.child.stdin.write('alloc-stop\n')
+    const { alloc } = await waitLine(server.child, '{"alloc"', mark, 5000)
+    return {
+      ...alloc,
+      requests: r.requestsTotal,
+      bytesPerRequest: r.requestsTotal > 0 ? alloc.bytes / r.requestsTotal : null,
+      arrayBuffersPerRequest: r.requestsTotal > 0 ? alloc.arrayBuffers / r.requestsTotal : null,
+    }
+  } catch (err) {
+    log(`allocation measurement failed: ${err.message}`)
+    return null
+  }
+}
+
+function describeAlloc(alloc) {
+  return `${Math.round(alloc.bytesPerRequest)} heap bytes/request over ${alloc.requests} requests (${alloc.gcs} GCs)`
+}
+
 function describeRun(run) {
   const bad = run.errors + run.non2xx
   return (
     `${Math.round(run.rps)} req/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms` +
     (run.proxyRss ? `, RSS ${(run.proxyRss / 1048576).toFixed(1)} MB` : '') +
     (run.proxyCpuPct !== null ? `, CPU ${run.proxyCpuPct.toFixed(0)} %` : '') +
+    (run.cpuUsPerRequest ? `, ${run.cpuUsPerRequest.toFixed(1)} CPU µs/req` : '') +
     (run.otherLoadPct !== null ? `, other load ${run.otherLoadPct.toFixed(0)} %` : '') +
     (bad > 0 ? `, ${bad} errors/non-2xx` : '')
   )
@@ -305,12 +398,12 @@ async function benchContender(contender, { upstream, opts, maxLifetimeMs }) {
     const isCase = !(contender.id in CONTENDERS)
     opts = { ...opts, headers: server?.headers ?? {}, h2: server?.h2 === true }
     try {
-      await verify(target, opts.headers, !isCase)
+      await verify(target, opts.scenario, opts.headers, !isCase)
     } catch (err) {
       return { ...base, skipped: true, reason: err.message }
     }
-    const pid = server?.child.pid ?? null
-    const upstreamPid = upstream.child.pid
+    const pid = server?.pid ?? null
+    const upstreamPid = upstream.pid
     const ourPids = pid ? [pid, upstreamPid] : [upstreamPid]
     // Pinned, only the cores in use count: without a proxy (direct), core 1 is idle and may stay busy.
     const cores = opts.pinned ? (pid ? [LOAD_CPU, PROXY_CPU] : [LOAD_CPU]) : undefined
@@ -342,20 +435,35 @@ async function benchContender(contender, { upstream, opts, maxLifetimeMs }) {
     discarded.sort((a, b) => a.otherLoadPct - b.otherLoadPct)
     while (runs.length < opts.runs && discarded.length > 0)
       runs.push({ ...discarded.shift(), disturbed: true })
-    return { ...base, skipped: false, runs, discarded, discardedCount }
+    // Peak RSS: the proxy's high-water mark after warm-up and every run, i.e. its peak under this load.
+    const peakRss = pid ? memoryOf(pid).hwm : null
+    const alloc = server && opts.allocSeconds > 0 ? await measureAllocations(server, target, opts) : null
+    if (alloc) log(`${contender.id}: ${describeAlloc(alloc)}`)
+    return { ...base, skipped: false, runs, discarded, discardedCount, peakRss, alloc }
   } finally {
     if (server) await kill(server.child)
   }
 }
 
+/** First line of a command's version output (stdout or stderr), or null. */
+function commandVersion(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 })
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0]
+  return r.error ? null : text || null
+}
+
 function environment(opts) {
+  const wrk = commandVersion('wrk', ['-v'])?.match(/wrk\s+(\S+)/)?.[1]
+  const nginx = commandVersion('nginx', ['-v'])?.match(/nginx\/(\S+)/)?.[1]
   return {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown CPU',
     cores: os.cpus().length,
     kernel: os.release(),
     node: process.version,
-    autocannon: pkgVersion('autocannon'),
+    loadTool:
+      opts.loadTool === 'wrk' ? `wrk ${wrk ?? '?'} (1 thread)` : `autocannon ${pkgVersion('autocannon')}`,
+    upstream: opts.upstreamKind === 'nginx' ? `nginx ${nginx ?? '?'} (static files)` : 'node:http',
     pinned: opts.pinned,
   }
 }
@@ -369,10 +477,20 @@ async function main() {
   opts.pinned = opts.pin && canPin()
   if (opts.pin && !opts.pinned) log('taskset unavailable (or fewer than 2 cores): processes are not pinned')
   if (opts.pinned) pinSelf(LOAD_CPU)
+  if (opts.loadTool === undefined)
+    opts.loadTool = hasCommand('wrk') && opts.pipelining === 1 ? 'wrk' : 'autocannon'
+  if (opts.loadTool === 'wrk' && !hasCommand('wrk'))
+    throw new Error('--load wrk: wrk is not installed (apt-get install -y wrk)')
+  if (opts.loadTool === 'wrk' && opts.pipelining !== 1)
+    throw new Error('--load wrk: wrk has no pipelining option; use autocannon')
+  if (opts.upstreamKind === undefined) opts.upstreamKind = hasCommand('nginx') ? 'nginx' : 'node'
+  if (opts.upstreamKind === 'nginx' && !hasCommand('nginx'))
+    throw new Error('--upstream nginx: nginx is not installed (apt-get install -y nginx-light)')
 
   // Per-contender worst case, doubled: the hard lifetime cap of every child and of this harness.
   const attempts = opts.retryNoisy ? opts.runs * MAX_ATTEMPTS_FACTOR : opts.runs
-  const perContenderS = opts.warmup + attempts * (opts.duration + 5 + opts.quietWait) + opts.quietWait + 45
+  const perContenderS =
+    opts.warmup + attempts * (opts.duration + 5 + opts.quietWait) + opts.quietWait + opts.allocSeconds + 50
   const budgetMs = (perContenderS * opts.contenders.length + 60) * 2 * 1000
   setTimeout(() => {
     log(`overall time budget of ${Math.round(budgetMs / 1000)} s exceeded; stopping`)
@@ -381,40 +499,51 @@ async function main() {
   }, budgetMs).unref()
 
   log(
-    `contenders: ${opts.contenders.join(', ')}; ${opts.runs} × ${opts.duration} s (+${opts.warmup} s warm-up), ` +
-      `${opts.connections} connections, pipelining ${opts.pipelining}, ${opts.pinned ? 'pinned' : 'not pinned'}`,
+    `${opts.jobs.map((j) => `${j.scenario.id}: ${j.contenders.join(', ')}`).join('; ')}; ` +
+      `${opts.runs} × ${opts.duration} s (+${opts.warmup} s warm-up), ${opts.connections} connections, ` +
+      `pipelining ${opts.pipelining}, load ${opts.loadTool}, upstream ${opts.upstreamKind}, ` +
+      `${opts.pinned ? 'pinned' : 'not pinned'}`,
   )
-  const upstream = await startServer('upstream.mjs', { cpu: LOAD_CPU, opts, maxLifetimeMs: budgetMs })
-  log(`upstream on ${upstream.url} (pid ${upstream.child.pid})`)
-  await verify(upstream.url)
+  const upstreamScript = opts.upstreamKind === 'nginx' ? 'upstream-nginx.mjs' : 'upstream.mjs'
+  const upstream = await startServer(upstreamScript, { cpu: LOAD_CPU, opts, maxLifetimeMs: budgetMs })
+  log(`upstream (${opts.upstreamKind}) on ${upstream.url} (pid ${upstream.pid})`)
+  for (const job of opts.jobs) await verify(upstream.url, job.scenario)
 
-  const results = []
-  for (const id of opts.contenders) {
-    const contender = CONTENDERS[id] ?? {
-      id,
-      label: `case: ${id}`,
-      script: `servers/${id}.mjs`,
-      version: gwVersion,
+  const scenarios = []
+  for (const job of opts.jobs) {
+    const results = []
+    for (const id of job.contenders) {
+      const contender = CONTENDERS[id] ?? {
+        id,
+        label: `case: ${id}`,
+        script: `servers/${id}.mjs`,
+        version: gwVersion,
+      }
+      log(`${job.scenario.id} / ${id}: starting`)
+      const result = await benchContender(contender, {
+        upstream,
+        opts: { ...opts, scenario: job.scenario },
+        maxLifetimeMs: budgetMs,
+      })
+      if (result.skipped) log(`${id}: SKIPPED: ${result.reason}`)
+      results.push(result)
     }
-    log(`${id}: starting`)
-    const result = await benchContender(contender, { upstream, opts, maxLifetimeMs: budgetMs })
-    if (result.skipped) log(`${id}: SKIPPED: ${result.reason}`)
-    results.push(result)
+    scenarios.push({ scenario: job.scenario, summaries: results.map(summarise) })
   }
   await kill(upstream.child)
 
-  const summaries = results.map(summarise)
   const env = environment(opts)
-  const markdown = renderMarkdown({ summaries, opts, env })
+  const markdown = renderMarkdown({ scenarios, opts, env })
   process.stdout.write('\n' + markdown)
 
   mkdirSync(RESULTS_DIR, { recursive: true })
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   writeFileSync(join(RESULTS_DIR, `${stamp}.md`), markdown)
   writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown)
+  const { jobs: _jobs, ...plainOpts } = opts
   writeFileSync(
     join(RESULTS_DIR, `${stamp}.json`),
-    JSON.stringify({ env, opts, results: summaries }, null, 2) + '\n',
+    JSON.stringify({ env, opts: plainOpts, scenarios }, null, 2) + '\n',
   )
   log(`wrote bench/results/${stamp}.md (+ .json, latest.md)`)
   if (opts.writeDocs) {

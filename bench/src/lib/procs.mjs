@@ -58,10 +58,12 @@ export function spawnNode(script, { args = [], env = {}, cpu, pin }) {
   child.once('error', () => live.delete(child))
   // Always drain both streams (a chatty child must never block on a full pipe); keep a tail for errors.
   child.stdoutTail = ''
+  child.stdoutTotal = 0
   child.stderrTail = ''
   child.stdout.setEncoding('utf8')
   child.stderr.setEncoding('utf8')
   child.stdout.on('data', (chunk) => {
+    child.stdoutTotal += chunk.length
     child.stdoutTail = (child.stdoutTail + chunk).slice(-64 * 1024)
   })
   child.stderr.on('data', (chunk) => {

@@ -23,6 +23,8 @@ export function summarise(result) {
     p50: median(runs.map((r) => r.latency.p50)),
     p99: median(runs.map((r) => r.latency.p99)),
     rss: median(runs.map((r) => r.proxyRss)),
+    cpuUs: median(runs.map((r) => r.cpuUsPerRequest)),
+    heapPerRequest: result.alloc?.bytesPerRequest ?? null,
     cpu: median(runs.map((r) => r.proxyCpuPct)),
     upstreamCpu: median(runs.map((r) => r.upstreamCpuPct)),
     otherLoad: median(runs.map((r) => r.otherLoadPct)),
@@ -35,55 +37,77 @@ const fmtMs = (n) => (n === null || n === undefined ? '—' : n < 10 ? n.toFixed
 const fmtMb = (bytes) => (bytes === null || bytes === undefined ? '—' : (bytes / (1024 * 1024)).toFixed(1))
 const fmtPct = (n) => (n === null || n === undefined ? '—' : n.toFixed(0))
 
-function ratio(a, b) {
-  if (!a || a.skipped || !b || b.skipped || !a.rps || !b.rps) return null
-  return { rps: a.rps / b.rps, p99: a.p99 && b.p99 ? a.p99 / b.p99 : null }
+const fmtBytes = (n) => (n === null || n === undefined ? '—' : Math.round(n).toLocaleString('en-US'))
+const fmtUs = (n) => (n === null || n === undefined ? '—' : n.toFixed(1))
+
+function measured(s) {
+  return s !== undefined && !s.skipped && s.rps
 }
 
-function ratioLine(label, [numId, num], [denId, den], r) {
+function ratio(a, b) {
+  if (!measured(a) || !measured(b)) return null
+  return {
+    rps: a.rps / b.rps,
+    p99: a.p99 && b.p99 ? a.p99 / b.p99 : null,
+    rss: a.peakRss && b.peakRss ? a.peakRss / b.peakRss : null,
+    cpuUs: a.cpuUs && b.cpuUs ? a.cpuUs / b.cpuUs : null,
+  }
+}
+
+function ratioLine(label, [numId, num], [denId, den]) {
+  const r = ratio(num, den)
   if (!r) {
     const missing = [
       [numId, num],
       [denId, den],
     ]
-      .filter(([, c]) => !c || c.skipped)
+      .filter(([, c]) => !measured(c))
       .map(([id]) => id)
     return `- ${label}: n/a (${missing.length > 0 ? missing.join(' and ') + ' not measured' : 'no data'})`
   }
-  const p99 = r.p99 === null ? '' : `, p99 latency ×${r.p99.toFixed(2)}`
-  return `- ${label}: req/s ×${r.rps.toFixed(2)} (${(r.rps * 100).toFixed(0)} %)${p99}`
+  const parts = [`req/s ×${r.rps.toFixed(2)}`]
+  if (r.p99 !== null) parts.push(`p99 latency ×${r.p99.toFixed(2)}`)
+  if (r.rss !== null) parts.push(`peak RSS ×${r.rss.toFixed(2)}`)
+  if (r.cpuUs !== null) parts.push(`CPU per request ×${r.cpuUs.toFixed(2)}`)
+  return `- ${label}: ${parts.join(', ')}`
 }
 
-/** The results section: context line, table, ratios, skipped contenders. */
-export function renderMarkdown({ summaries, opts, env }) {
+/** Ratio lines tracked per scenario (issue 18's targets). */
+const RATIOS = {
+  'plain-100b': [
+    ['gw / floor', 'gw', 'floor'],
+    ['gw / fastify', 'gw', 'fastify'],
+  ],
+  'plain-16k': [
+    ['gw / floor', 'gw', 'floor'],
+    ['gw / fastify', 'gw', 'fastify'],
+  ],
+  chain: [
+    ['gw chain (cache on) / floor', 'gw-chain', 'floor'],
+    ['gw chain (cache on) / fastify chain', 'gw-chain', 'fastify-chain'],
+    ['gw chain (cache off) / fastify chain', 'gw-chain-nocache', 'fastify-chain'],
+  ],
+}
+
+function scenarioTable({ scenario, summaries }, lines) {
   const byId = Object.fromEntries(summaries.map((s) => [s.id, s]))
-  const bare = byId.bare
-  const lines = []
-  lines.push(
-    `Measured ${env.date} on ${env.cpuModel} (${env.cores} cores), Linux ${env.kernel}, Node ${env.node}, ` +
-      `autocannon ${env.autocannon}: ${opts.connections} connections, pipelining ${opts.pipelining}, ` +
-      `${opts.runs} × ${opts.duration} s runs after a ${opts.warmup} s warm-up per contender` +
-      (opts.quick ? ' (quick mode: a smoke test, not a measurement)' : '') +
-      '. ' +
-      (env.pinned
-        ? 'Proxy pinned to core 1; load generator and upstream to core 0.'
-        : 'Processes were not pinned (no taskset or --no-pin).'),
-  )
+  const floor = byId.floor
+  lines.push(`### ${scenario.title}`)
   lines.push('')
   lines.push(
-    '| Contender | Version | req/s (median) | vs bare | req/s per run | p50 ms | p99 ms | RSS MB | CPU % | Other load % | Errors |',
+    '| Contender | Version | req/s (median) | vs floor | req/s per run | p50 ms | p99 ms | peak RSS MB | CPU µs/req | heap B/req | CPU % | Other load % | Errors |',
   )
-  lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+  lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const s of summaries) {
     if (s.skipped) {
-      lines.push(`| ${s.label} | ${s.version} | skipped | — | — | — | — | — | — | — |`)
+      lines.push(`| ${s.label} | ${s.version} | skipped | — | — | — | — | — | — | — | — | — | — |`)
       continue
     }
-    const vsBare = bare && !bare.skipped && bare.rps ? `${((s.rps / bare.rps) * 100).toFixed(0)} %` : '—'
+    const vsFloor = measured(floor) ? `${((s.rps / floor.rps) * 100).toFixed(0)} %` : '—'
     const perRun = s.runs.map((r) => fmtInt(r.rps)).join(' / ')
     lines.push(
-      `| ${s.label} | ${s.version} | ${fmtInt(s.rps)} | ${vsBare} | ${perRun} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ` +
-        `${fmtMb(s.rss)} | ${fmtPct(s.cpu)} | ${fmtPct(s.otherLoad)} | ${s.errors} |`,
+      `| ${s.label} | ${s.version} | ${fmtInt(s.rps)} | ${vsFloor} | ${perRun} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ` +
+        `${fmtMb(s.peakRss)} | ${fmtUs(s.cpuUs)} | ${fmtBytes(s.heapPerRequest)} | ${fmtPct(s.cpu)} | ${fmtPct(s.otherLoad)} | ${s.errors} |`,
     )
   }
   const noisy = summaries.filter((s) => !s.skipped && s.otherLoad !== null && s.otherLoad >= 10)
@@ -108,20 +132,37 @@ export function renderMarkdown({ summaries, opts, env }) {
         '.',
     )
   }
-  lines.push('')
-  lines.push(
-    ratioLine('gw / bare (Node floor)', ['gw', byId.gw], ['bare', byId.bare], ratio(byId.gw, byId.bare)),
-  )
-  lines.push(
-    ratioLine('gw / fastify', ['gw', byId.gw], ['fastify', byId.fastify], ratio(byId.gw, byId.fastify)),
-  )
+  const ratios = (RATIOS[scenario.id] ?? []).filter(([, a]) => byId[a] !== undefined)
+  if (ratios.length > 0) {
+    lines.push('')
+    for (const [label, a, b] of ratios) lines.push(ratioLine(label, [a, byId[a]], [b, byId[b]]))
+  }
   const skipped = summaries.filter((s) => s.skipped)
   if (skipped.length > 0) {
     lines.push('')
     lines.push('Skipped in this run:')
     for (const s of skipped) lines.push(`- ${s.id}: ${s.reason}`)
   }
-  return lines.join('\n') + '\n'
+  lines.push('')
+}
+
+/** The results section: context line, one table per scenario with its ratios, skipped contenders. */
+export function renderMarkdown({ scenarios, opts, env }) {
+  const lines = []
+  lines.push(
+    `Measured ${env.date} on ${env.cpuModel} (${env.cores} cores), Linux ${env.kernel}, Node ${env.node}; ` +
+      `load: ${env.loadTool}, ${opts.connections} connections, pipelining ${opts.pipelining}; upstream: ${env.upstream}; ` +
+      `${opts.runs} × ${opts.duration} s runs after a ${opts.warmup} s warm-up per contender` +
+      (opts.allocSeconds > 0 ? `, then ${opts.allocSeconds} s of load for heap B/req` : '') +
+      (opts.quick ? ' (quick mode: a smoke test, not a measurement)' : '') +
+      '. ' +
+      (env.pinned
+        ? 'Proxy pinned to core 1; load generator and upstream to core 0.'
+        : 'Processes were not pinned (no taskset or --no-pin).'),
+  )
+  lines.push('')
+  for (const scenario of scenarios) scenarioTable(scenario, lines)
+  return lines.join('\n')
 }
 
 /** Replaces the text between the results markers of the docs page (appends a section if they are missing). */

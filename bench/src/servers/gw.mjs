@@ -3,7 +3,8 @@ import { announceReady, importOrExit, installWatchdog, serverEnv, startFailed } 
 
 installWatchdog()
 const { port, host, upstream } = serverEnv()
-const { createGateway } = await importOrExit('@gw/core')
+// BENCH_GW_CORE may name another build of @gw/core (e.g. an older commit's dist/index.js) for before/after runs.
+const { createGateway } = await importOrExit(process.env.BENCH_GW_CORE || '@gw/core')
 
 try {
   const gw = await createGateway({

@@ -23,7 +23,11 @@ try {
     logger,
     telemetry,
     upstreams: { up: { url: upstream } },
-    policies: [metrics({ port: 0, host: '127.0.0.1' }), traceContext({}), accessLog({ headers: ['user-agent'] })],
+    policies: [
+      metrics({ port: 0, host: '127.0.0.1' }),
+      traceContext({}),
+      accessLog({ headers: ['user-agent'] }),
+    ],
     routes: [{ id: 'bench', path: '/*', upstream: 'up' }],
   })
   const address = await gw.listen()

@@ -5,7 +5,9 @@ import { announceReady, importOrExit, installWatchdog, serverEnv, startFailed } 
 installWatchdog()
 const { port, host, upstream } = serverEnv()
 const { createGateway } = await importOrExit('@gw/core')
-const { rateLimit } = await importOrExit(new URL('../../../packages/ratelimit/dist/index.js', import.meta.url).href)
+const { rateLimit } = await importOrExit(
+  new URL('../../../packages/ratelimit/dist/index.js', import.meta.url).href,
+)
 
 try {
   const gw = await createGateway({

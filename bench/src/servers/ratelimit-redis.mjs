@@ -7,9 +7,13 @@ import { announceReady, importOrExit, installWatchdog, serverEnv, startFailed } 
 installWatchdog()
 const { port, host, upstream } = serverEnv()
 const { createGateway } = await importOrExit('@gw/core')
-const { rateLimit } = await importOrExit(new URL('../../../packages/ratelimit/dist/index.js', import.meta.url).href)
+const { rateLimit } = await importOrExit(
+  new URL('../../../packages/ratelimit/dist/index.js', import.meta.url).href,
+)
 await importOrExit(new URL('../../../packages/ratelimit/dist/redis/index.js', import.meta.url).href)
-const requireFromRatelimit = createRequire(new URL('../../../packages/ratelimit/package.json', import.meta.url))
+const requireFromRatelimit = createRequire(
+  new URL('../../../packages/ratelimit/package.json', import.meta.url),
+)
 
 try {
   const { Redis } = requireFromRatelimit('ioredis')

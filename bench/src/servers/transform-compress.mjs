@@ -8,7 +8,9 @@ import { JSON_16K } from './transform-json16k.mjs'
 installWatchdog()
 const { port, host } = serverEnv()
 const { createGateway } = await importOrExit('@gw/core')
-const { compress } = await importOrExit(new URL('../../../packages/transform/dist/index.js', import.meta.url).href)
+const { compress } = await importOrExit(
+  new URL('../../../packages/transform/dist/index.js', import.meta.url).href,
+)
 
 const body = JSON_16K
 

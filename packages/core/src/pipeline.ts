@@ -16,6 +16,7 @@ import {
   validateChainOrder,
 } from './policy/chain.js'
 import type { PolicyEntry } from './policy/types.js'
+import { createProxyStep } from './proxy/proxy-step.js'
 import { GatewayRouter } from './router/router.js'
 import { DEFAULT_ROUTE_METHODS, routeBaseSchema } from './router/schema.js'
 import { createUpstreamPathMapper } from './router/upstream-path.js'
@@ -24,7 +25,6 @@ import { type ServerConfig, serverSchema } from './server/schema.js'
 import type { Telemetry } from './telemetry.js'
 import { createUpstream } from './upstream/index.js'
 import { upstreamSchema } from './upstream/schema.js'
-import { createSplit, mirrorRequest } from './upstream/traffic.js'
 import type { Upstream } from './upstream/types.js'
 import { configErrorMap } from './util/error-map.js'
 import { type ConfigIssue, collectIssues, formatIssues } from './util/format-issues.js'
@@ -225,7 +225,7 @@ export async function compilePipeline(
       const chain: CompiledChain = {
         routeId: id,
         policies: [...gatewayPolicies, ...routePolicies],
-        terminal: terminalFor(route, upstreams),
+        terminal: createProxyStep(route, upstreams),
         telemetry,
       }
       const upstream = route.upstream === undefined ? undefined : upstreams.get(route.upstream)
@@ -452,37 +452,6 @@ function routeMethods(route: RouteConfig): string[] {
   const methods = [...(route.methods ?? DEFAULT_ROUTE_METHODS)]
   if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD')
   return methods
-}
-
-function terminalFor(
-  route: RouteConfig,
-  upstreams: Map<string, Upstream>,
-  random: () => number = Math.random,
-): Terminal {
-  if (route.handler !== undefined) return route.handler
-  const options = route.retryNonIdempotent === true ? { retryNonIdempotent: true } : undefined
-  let proxy: Terminal
-  if (route.split !== undefined) {
-    const choose = createSplit(
-      route.split.map((b) => ({ upstream: upstreams.get(b.upstream)!, weight: b.weight })),
-    )
-    proxy = (ex) => {
-      const upstream = choose()
-      if (ex.route.upstream !== upstream.name) ex.route = { ...ex.route, upstream: upstream.name }
-      return upstream.forward(ex, options)
-    }
-  } else {
-    const upstream = upstreams.get(route.upstream!)!
-    proxy = options === undefined ? (ex) => upstream.forward(ex) : (ex) => upstream.forward(ex, options)
-  }
-  const mirror = route.mirror
-  if (mirror === undefined) return proxy
-  const shadow = upstreams.get(mirror.upstream)!
-  const share = (mirror.percent ?? 100) / 100
-  return (ex) => {
-    if (share >= 1 || random() < share) mirrorRequest(ex, shadow)
-    return proxy(ex)
-  }
 }
 
 function unmatched(ex: Exchange, router: GatewayRouter<CompiledRoute>): never | ReturnType<Terminal> {

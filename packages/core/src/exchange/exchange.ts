@@ -81,6 +81,19 @@ export class GwRequest {
   }
 }
 
+/**
+ * Something to tell when the client goes away (an upstream call in flight): a plain object, so that the hot
+ * path needs no `AbortController` per request.
+ *
+ * @example
+ * ```ts
+ * const hook: ClientAbortHook = { onClientAbort: (reason) => call.cancel(reason) }
+ * ```
+ */
+export interface ClientAbortHook {
+  onClientAbort(reason: Error): void
+}
+
 /** What an {@link Exchange} is built from. */
 export interface ExchangeInit {
   id: string
@@ -139,6 +152,8 @@ export class Exchange {
   #log: Logger | undefined
   #state: Map<StateKey<unknown>, unknown> | undefined
   #abort: AbortController | undefined
+  #hook: ClientAbortHook | undefined
+  #hooks: ClientAbortHook[] | undefined
 
   constructor(init: ExchangeInit) {
     this.id = init.id
@@ -186,10 +201,32 @@ export class Exchange {
     return this.#state?.has(key) ?? false
   }
 
-  /** Marks the exchange aborted (client gone) and fires the signal if anyone listens. */
+  /** Marks the exchange aborted (client gone) and fires the signal and the abort hooks, if any. */
   abort(reason: Error = new Error('client disconnected')): void {
     if (this.aborted) return
     this.aborted = true
     this.#abort?.abort(reason)
+    const hook = this.#hook
+    this.#hook = undefined
+    hook?.onClientAbort(reason)
+    const hooks = this.#hooks
+    this.#hooks = undefined
+    if (hooks !== undefined) for (const h of hooks) h.onClientAbort(reason)
+  }
+
+  /** @internal Registers a hook told once when the client goes away (see {@link ClientAbortHook}). */
+  _onAbort(hook: ClientAbortHook): void {
+    if (this.#hook === undefined) this.#hook = hook
+    else if (this.#hooks === undefined) this.#hooks = [hook]
+    else this.#hooks.push(hook)
+  }
+
+  /** @internal Removes a hook registered with `_onAbort`. */
+  _offAbort(hook: ClientAbortHook): void {
+    if (this.#hook === hook) this.#hook = undefined
+    else if (this.#hooks !== undefined) {
+      const i = this.#hooks.indexOf(hook)
+      if (i !== -1) this.#hooks.splice(i, 1)
+    }
   }
 }

@@ -19,9 +19,48 @@ import type { GwResponse, MaybePromise, Outcome, Verdict } from './types.js'
  */
 export function runExchange(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
   const res = runRequestPhase(ex, chain, 0)
-  return isPromise(res)
-    ? res.then((r) => runResponsePhase(ex, chain, r, ex._entered - 1))
-    : runResponsePhase(ex, chain, res, ex._entered - 1)
+  if (!isPromise(res)) return runResponsePhase(ex, chain, res, ex._entered - 1)
+  // The request phase turns policy failures into responses itself; a rejection here is the terminal's.
+  return res.then(
+    (r) => runResponsePhase(ex, chain, r, ex._entered - 1),
+    (error: unknown) => runResponsePhase(ex, chain, errorResponse(ex, error, undefined), ex._entered - 1),
+  )
+}
+
+/** Receives the final response of an exchange run by {@link runExchangeInto}. */
+export interface ExchangeSink {
+  send(response: GwResponse): void
+}
+
+/**
+ * {@link runExchange} for a server: hands the final response to `sink` instead of returning it, which spares
+ * the promise (and its two callbacks) a caller would chain on the returned one when the exchange went async.
+ *
+ * @example
+ * ```ts
+ * runExchangeInto(ex, chain, { send: (res) => writeToClient(res) })
+ * ```
+ */
+export function runExchangeInto(ex: Exchange, chain: CompiledChain, sink: ExchangeSink): void {
+  const res = runRequestPhase(ex, chain, 0)
+  if (!isPromise(res)) {
+    deliver(ex, chain, sink, res)
+    return
+  }
+  res.then(
+    (r) => deliver(ex, chain, sink, r),
+    (error: unknown) => deliver(ex, chain, sink, errorResponse(ex, error, undefined)),
+  )
+}
+
+function deliver(ex: Exchange, chain: CompiledChain, sink: ExchangeSink, res: GwResponse): void {
+  const out = runResponsePhase(ex, chain, res, ex._entered - 1)
+  if (!isPromise(out)) sink.send(out)
+  else
+    out.then(
+      (r) => sink.send(r),
+      (error: unknown) => sink.send(errorResponse(ex, error, undefined)),
+    )
 }
 
 function runRequestPhase(ex: Exchange, chain: CompiledChain, from: number): MaybePromise<GwResponse> {
@@ -111,14 +150,13 @@ function failAt(ex: Exchange, chain: CompiledChain, index: number, error: unknow
   return errorResponse(ex, error, chain.policies[index]?.name)
 }
 
+/** A rejected terminal promise is left to `runExchange`, which renders it: one promise less per request. */
 function runTerminal(ex: Exchange, chain: CompiledChain): MaybePromise<GwResponse> {
-  let res: MaybePromise<GwResponse>
   try {
-    res = chain.terminal(ex)
+    return chain.terminal(ex)
   } catch (error) {
     return errorResponse(ex, error, undefined)
   }
-  return isPromise(res) ? res.catch((error: unknown) => errorResponse(ex, error, undefined)) : res
 }
 
 function runResponsePhase(

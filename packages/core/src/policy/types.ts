@@ -20,7 +20,9 @@ export type ResponseBody = Readable | Buffer | Uint8Array | string | null
 
 /**
  * A response travelling through the pipeline, from the upstream or from a policy's local reply.
- * `onResponse` handlers may edit `headers` in place or replace the whole response.
+ * `onResponse` handlers may edit `headers` in place or replace the whole response. A proxied response's `body`
+ * is created on first read: read it (or assign a new one) rather than copying the object with `{ ...res }`,
+ * which would not carry it. Left unread, the upstream body is written straight into the client response.
  */
 export interface GwResponse {
   status: number

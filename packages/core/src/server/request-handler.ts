@@ -7,7 +7,15 @@ import { coreErrors, type GatewayError } from '../errors.js'
 import { Exchange, GwRequest, type RouteInfo, UNMATCHED_ROUTE } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
 import type { CompiledChain } from '../policy/chain.js'
-import { buildOutcome, completeExchange, discardBody, errorResponse, runExchange } from '../policy/runner.js'
+import { type DirectBodyResponse, isDirectBody, kBytesSent, kSendBody } from '../policy/direct-body.js'
+import {
+  buildOutcome,
+  completeExchange,
+  discardBody,
+  type ExchangeSink,
+  errorResponse,
+  runExchangeInto,
+} from '../policy/runner.js'
 import type { GwResponse } from '../policy/types.js'
 import type { GatewayRouter } from '../router/router.js'
 import type { UpstreamPathMapper } from '../router/upstream-path.js'
@@ -59,34 +67,54 @@ export interface HandlerRuntime {
   readonly state: LifecycleState
 }
 
-const kExchange = Symbol('gw.exchange')
-const kChain = Symbol('gw.chain')
-const kRuntime = Symbol('gw.runtime')
-const kPipeline = Symbol('gw.pipeline')
-const kSent = Symbol('gw.sent')
-const kBody = Symbol('gw.body')
-const kResponse = Symbol('gw.response')
+/** The per-request state, one object hung on the response under one key. */
+const kTx = Symbol('gw.tx')
 /** Set on a socket whose current response closes it: pipelined requests already parsed behind it are not served. */
 const kClosing = Symbol('gw.closing')
 
 type ClosingSocket = Socket & { [kClosing]?: boolean }
-const kH2 = Symbol('gw.h2')
 
 interface StreamedBody extends Readable {
-  [kResponse]: TrackedResponse
+  [kTx]: Transaction
+}
+
+interface TrackedResponse extends ServerResponse {
+  [kTx]: Transaction
 }
 
 function ignore(): void {}
 
-interface TrackedResponse extends ServerResponse {
-  [kExchange]: Exchange
-  [kChain]: CompiledChain
-  [kRuntime]: HandlerRuntime
-  [kPipeline]: ActivePipeline
-  [kSent]: { status: number; socket: Socket | null; bytesBefore: number; counted: number } | undefined
-  /** An HTTP/2 stream (compat API): no connection-level headers; body bytes are counted, not socket bytes. */
-  [kH2]: boolean
-  [kBody]: StreamedBody | undefined
+/**
+ * Everything one request needs after the handler returned, in one object: the exchange and its chain, the
+ * pipeline generation it counts in, and what was sent (status, the socket's byte count at the head, or
+ * counted body bytes on HTTP/2, where the socket is shared).
+ */
+class Transaction implements ExchangeSink {
+  /** Status sent; 0 while nothing was sent. */
+  status = 0
+  /** The socket, kept: node detaches it from the response before 'close', and its byte count is still needed. */
+  socket: Socket | null = null
+  bytesBefore = 0
+  counted = 0
+  /** The streamed body being piped (a Readable), for abort clean-up. */
+  body: StreamedBody | undefined = undefined
+  /** The proxied response writing straight into the client response. */
+  direct: DirectBodyResponse | undefined = undefined
+
+  constructor(
+    readonly ex: Exchange,
+    readonly chain: CompiledChain,
+    readonly rt: HandlerRuntime,
+    readonly pipeline: ActivePipeline,
+    readonly res: TrackedResponse,
+    /** An HTTP/2 stream (compat API): no connection-level headers; body bytes are counted, not socket bytes. */
+    readonly h2: boolean,
+  ) {}
+
+  /** The runner's final response. */
+  send(response: GwResponse): void {
+    sendResponse(this, response)
+  }
 }
 
 /**
@@ -167,41 +195,30 @@ export function createRequestHandler(
     }
     const ex = new Exchange({ id, request, route, upstreamPath, clock: rt.clock, log: rt.log })
     const tracked = res as TrackedResponse
-    tracked[kExchange] = ex
-    tracked[kChain] = chain
-    tracked[kRuntime] = rt
-    tracked[kPipeline] = pipeline
-    tracked[kSent] = undefined
-    tracked[kBody] = undefined
-    tracked[kH2] = req.httpVersionMajor === 2
-    res.once('close', onResponseClose)
+    const tx = new Transaction(ex, chain, rt, pipeline, tracked, req.httpVersionMajor === 2)
+    tracked[kTx] = tx
+    // 'close' is emitted once: `on` spares the wrapper `once` allocates.
+    res.on('close', onResponseClose)
 
     if (early !== undefined) {
       ex.closeConnection = true
-      sendResponse(tracked, errorResponse(ex, early, undefined))
+      sendResponse(tx, errorResponse(ex, early, undefined))
       return
     }
-    const result = runExchange(ex, chain)
-    if (result instanceof Promise)
-      result.then(
-        (r) => sendResponse(tracked, r),
-        (e: unknown) => sendResponse(tracked, errorResponse(ex, e, undefined)),
-      )
-    else sendResponse(tracked, result)
+    runExchangeInto(ex, chain, tx)
   }
 }
 
-function sendResponse(res: TrackedResponse, response: GwResponse): void {
-  const ex = res[kExchange]
+function sendResponse(tx: Transaction, response: GwResponse): void {
+  const { ex, res, rt } = tx
   if (ex.aborted || res.destroyed) {
     discardBody(response)
-    finish(res, response.status, true)
+    finish(tx, response.status, true)
     return
   }
-  const rt = res[kRuntime]
   const headers = response.headers
   headers[rt.config.requestIdHeader] = ex.id
-  if (res[kH2]) dropConnectionHeaders(headers)
+  if (tx.h2) dropConnectionHeaders(headers)
   else if (rt.state.draining || ex.closeConnection) {
     headers.connection = 'close'
     ;(res.req.socket as ClosingSocket)[kClosing] = true
@@ -218,22 +235,26 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
     )
     fallback.headers[rt.config.requestIdHeader] = ex.id
     res.writeHead(fallback.status, fallback.headers)
-    res[kSent] = sentMark(res, fallback.status)
+    markSent(tx, fallback.status)
     res.end(fallback.body as string)
     return
   }
-  res[kSent] = sentMark(res, response.status)
+  markSent(tx, response.status)
+  if (isDirectBody(response) && response[kSendBody](res)) {
+    tx.direct = response
+    return
+  }
   const body = response.body
-  if (body === null) res.end()
+  if (body === null || body === undefined) res.end()
   else if (typeof body === 'string' || body instanceof Uint8Array) {
-    if (res[kH2]) res[kSent]!.counted = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
+    if (tx.h2) tx.counted = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
     res.end(body)
   } else {
     const streamed = body as StreamedBody
-    streamed[kResponse] = res
-    res[kBody] = streamed
+    streamed[kTx] = tx
+    tx.body = streamed
     streamed.once('error', onBodyError)
-    if (res[kH2]) streamed.on('data', countChunk)
+    if (tx.h2) streamed.on('data', countChunk)
     streamed.pipe(res)
   }
 }
@@ -244,23 +265,23 @@ function sendResponse(res: TrackedResponse, response: GwResponse): void {
  * error destroys the client response; a client abort destroys the upstream body (see onResponseClose).
  */
 function onBodyError(this: StreamedBody, error: Error): void {
-  const res = this[kResponse]
-  const ex = res[kExchange]
-  if (!ex.aborted)
-    ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
-  res.destroy(error)
+  const tx = this[kTx]
+  if (!tx.ex.aborted)
+    tx.ex.log.warn({ err: error, code: (error as { code?: string }).code }, 'response stream failed')
+  tx.res.destroy(error)
 }
 
-/** The socket is kept: node detaches it from the response before 'close', and its byte count is still needed. */
-function sentMark(res: TrackedResponse, status: number): TrackedResponse[typeof kSent] {
-  if (res[kH2]) return { status, socket: null, bytesBefore: 0, counted: 0 }
-  const socket = res.socket
-  return { status, socket, bytesBefore: socket?.bytesWritten ?? 0, counted: 0 }
+function markSent(tx: Transaction, status: number): void {
+  tx.status = status
+  // Bytes sent only matter to onComplete handlers; without an entered policy there are none to tell.
+  if (tx.h2 || tx.ex._entered === 0) return
+  const socket = tx.res.socket
+  tx.socket = socket
+  tx.bytesBefore = socket?.bytesWritten ?? 0
 }
 
 function countChunk(this: StreamedBody, chunk: Buffer | string): void {
-  const sent = this[kResponse][kSent]
-  if (sent !== undefined) sent.counted += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+  this[kTx].counted += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
 }
 
 const H2_CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']
@@ -271,35 +292,39 @@ function dropConnectionHeaders(headers: GwResponse['headers']): void {
 }
 
 function onResponseClose(this: TrackedResponse): void {
+  const tx = this[kTx]
   const aborted = !this.writableFinished
-  const ex = this[kExchange]
   if (aborted) {
-    ex.abort()
-    const body = this[kBody]
+    tx.ex.abort()
+    const body = tx.body
     if (body !== undefined && !body.destroyed) {
       body.unpipe(this)
       body.on('error', ignore)
       body.destroy()
     }
   }
-  const sent = this[kSent]
-  if (sent !== undefined) finish(this, sent.status, aborted)
+  if (tx.status !== 0) finish(tx, tx.status, aborted)
 }
 
-function finish(res: TrackedResponse, status: number, aborted: boolean): void {
-  const ex = res[kExchange]
+function finish(tx: Transaction, status: number, aborted: boolean): void {
+  const { ex, chain, rt, pipeline } = tx
   if (ex._completed) return
-  const chain = res[kChain]
-  const rt = res[kRuntime]
-  const sent = res[kSent]
-  const bytes = sent?.socket ? Math.max(0, sent.socket.bytesWritten - sent.bytesBefore) : (sent?.counted ?? 0)
-  completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
+  // No policy entered (no policies, or the request was refused before the chain): no onComplete to run.
+  if (ex._entered === 0) ex._completed = true
+  else {
+    const bytes =
+      tx.socket !== null
+        ? Math.max(0, tx.socket.bytesWritten - tx.bytesBefore)
+        : tx.direct !== undefined
+          ? tx.direct[kBytesSent]
+          : tx.counted
+    completeExchange(ex, chain, buildOutcome(ex, chain, status, aborted, bytes))
+  }
   if (aborted)
     ex.log.info(
       { status: 499, route: ex.route.id },
       'client closed the connection before the response completed',
     )
-  const pipeline = res[kPipeline]
   if (--pipeline.inflight === 0 && pipeline.onIdle !== undefined) pipeline.onIdle()
   rt.state.inflight--
   if (rt.state.inflight === 0 && rt.state.onIdle !== undefined) rt.state.onIdle()

@@ -6,18 +6,17 @@ import { type Clock, systemClock } from '../clock.js'
 import { coreErrors, GatewayError } from '../errors.js'
 import type { Exchange, GwRequest } from '../exchange/exchange.js'
 import type { Logger } from '../logger.js'
-import type { GwResponse, ResponseHeaders } from '../policy/types.js'
+import type { GwResponse } from '../policy/types.js'
 import { CircuitBreaker, type CircuitState, type CircuitTicket } from '../resilience/circuit-breaker.js'
 import { collectIssues, formatIssues } from '../util/format-issues.js'
 import { normaliseIp } from '../util/ip.js'
 import { type Balancer, createBalancer } from './balancers/index.js'
-import { hasRequestBody, shieldBody } from './body.js'
+import { type CallHost, type ResolvedRetry, UpstreamCall } from './call.js'
 import { type DnsResolver, expandTarget, needsResolution, systemResolver } from './dns.js'
-import { buildUpstreamHeaders, type ForwardingOptions, prepareResponseHeaders } from './headers.js'
+import { buildUpstreamHeaders, type ForwardingOptions } from './headers.js'
 import { HealthChecker, statusPasses } from './health-check.js'
-import { failureKind, mapUpstreamError } from './map-error.js'
 import { OutlierDetector } from './outlier.js'
-import { backoffDelay, isIdempotentMethod } from './retry.js'
+import { backoffDelay } from './retry.js'
 import { RetryBudget } from './retry-budget.js'
 import { type AnyUpstreamInput, type RetryOn, type UpstreamConfig, upstreamSchema } from './schema.js'
 import { createUpstreamTarget, joinPath, type UpstreamTarget } from './target.js'
@@ -44,15 +43,6 @@ export interface UpstreamDeps {
   random?: () => number
   /** Hostname resolver for `dns` re-resolution. Default the system resolver. */
   resolver?: DnsResolver
-}
-
-interface ResolvedRetry {
-  readonly attempts: number
-  readonly backoff: number
-  readonly maxBackoff: number
-  readonly perTryTimeout: number
-  readonly kinds: ReadonlySet<string>
-  readonly statuses: ReadonlySet<number>
 }
 
 /**
@@ -119,6 +109,7 @@ class ProxyUpstream implements ManagedUpstream {
   #pending = 0
   #dnsTimer: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
+  readonly #host: CallHost
 
   constructor(name: string, config: UpstreamConfig, deps: UpstreamDeps) {
     this.name = name
@@ -157,6 +148,7 @@ class ProxyUpstream implements ManagedUpstream {
         ? config.targets.map((t) => ({ url: t.url, weight: t.weight }))
         : [{ url: config.url!, weight: 1 }]
     this.setTargets(this.#declared)
+    this.#host = this.#callHost()
     const hc = config.healthCheck
     if (hc !== undefined) {
       const probe = (target: UpstreamTarget): Promise<boolean> => this.#probe(target)
@@ -260,13 +252,18 @@ class ProxyUpstream implements ManagedUpstream {
     this.setTargets(resolved)
   }
 
-  async forward(ex: Exchange, options?: ForwardOptions): Promise<GwResponse> {
-    if (ex.aborted) throw clientAborted(undefined)
-    if (this.#closing !== undefined) throw coreErrors.shuttingDown.create(`Upstream '${this.name}' is closed`)
+  forward(ex: Exchange, options?: ForwardOptions): Promise<GwResponse> {
+    if (ex.aborted) return Promise.reject(clientAborted(undefined))
+    if (this.#closing !== undefined)
+      return Promise.reject(coreErrors.shuttingDown.create(`Upstream '${this.name}' is closed`))
     if (this.#maxPending > 0 && this.#pending >= this.#maxPending) {
-      throw coreErrors.upstreamOverloaded.create(
-        `Upstream '${this.name}' has ${this.#pending} pending requests`,
-        { headers: { 'retry-after': '1' } },
+      return Promise.reject(
+        coreErrors.upstreamOverloaded.create(
+          `Upstream '${this.name}' has ${this.#pending} pending requests`,
+          {
+            headers: { 'retry-after': '1' },
+          },
+        ),
       )
     }
     const breaker = this.#breaker
@@ -275,23 +272,53 @@ class ProxyUpstream implements ManagedUpstream {
       ticket = breaker.admit()
       if (ticket === undefined) {
         const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
-        throw coreErrors.circuitOpen.create(`Circuit breaker of upstream '${this.name}' is open`, {
-          headers: { 'retry-after': String(seconds) },
-        })
+        return Promise.reject(
+          coreErrors.circuitOpen.create(`Circuit breaker of upstream '${this.name}' is open`, {
+            headers: { 'retry-after': String(seconds) },
+          }),
+        )
       }
     }
     this.#pending++
-    let response: GwResponse
+    let call: UpstreamCall
     try {
-      response = await this.#attempts(ex, options)
+      call = new UpstreamCall(this.#host, ex, options, ticket)
     } catch (error) {
       this.#pending--
-      if (breaker !== undefined && !(error instanceof GatewayError && error.status === 499))
-        breaker.record(ticket, false)
-      throw error
+      breaker?.record(ticket, false)
+      return Promise.reject(error)
     }
-    breaker?.record(ticket, response.status < 500)
-    return response
+    return call.start()
+  }
+
+  /** The services every call of this upstream uses, bound once. */
+  #callHost(): CallHost {
+    const breaker = this.#breaker
+    return {
+      name: this.name,
+      clock: this.#clock,
+      retry: this.#retry,
+      forwarding: this.#forwarding,
+      forwardingH2: this.#forwardingH2,
+      pick: (ex, tried) => {
+        if (this.#outlier?.restoreExpired(this.#targets)) this.#refresh()
+        return this.#balancer.pick(ex, tried)
+      },
+      noTarget: () => this.#noTarget(),
+      observe: (target, started, success) => this.#observe(target, started, success),
+      recordRequest: () => this.#budget.recordRequest(),
+      tryRetry: () => this.#budget.tryRetry(),
+      backoff: (attempt) =>
+        Math.min(backoffDelay(this.#retry.backoff, attempt, this.#random), this.#retry.maxBackoff),
+      responded: (ticket, status) => breaker?.record(ticket, status < 500),
+      released: () => {
+        this.#pending--
+      },
+      failed: (ticket, error) => {
+        this.#pending--
+        if (breaker !== undefined && error.status !== 499) breaker.record(ticket, false)
+      },
+    }
   }
 
   upgrade(ex: Exchange): Promise<GwResponse> {
@@ -330,117 +357,6 @@ class ProxyUpstream implements ManagedUpstream {
         throw error
       },
     )
-  }
-
-  /** The tries of one request; on success `#pending` is released when the response body closes. */
-  async #attempts(ex: Exchange, options: ForwardOptions | undefined): Promise<GwResponse> {
-    const request = ex.request
-    const forwarding = request.headers[':method'] === undefined ? this.#forwarding : this.#forwardingH2
-    const headers = buildUpstreamHeaders(request, peerAddress(request), ex.id, forwarding)
-    const buffered = ex.bufferedBody
-    let body: Readable | Buffer | null
-    if (buffered !== undefined) {
-      body = buffered
-      headers['content-length'] = String(buffered.length)
-    } else body = hasRequestBody(request.headers, request.body) ? shieldBody(request.body) : null
-    const method = request.method
-    const replayable = body === null || buffered !== undefined
-    const retry = this.#retry
-    const retries =
-      replayable && (isIdempotentMethod(method) || options?.retryNonIdempotent === true) ? retry.attempts : 0
-    if (retries > 0) this.#budget.recordRequest()
-    let tried: UpstreamTarget[] | undefined
-    for (let attempt = 0; ; attempt++) {
-      if (this.#outlier?.restoreExpired(this.#targets)) this.#refresh()
-      const target = this.#balancer.pick(ex, tried)
-      if (target === undefined) throw this.#noTarget()
-      if (target.hostHeader !== undefined && !this.#forwarding.preserveHost) headers.host = target.hostHeader
-      const path = joinPath(target.basePath, ex.upstreamPath)
-      const started = this.#clock.now()
-      target.inflight++
-      let timer: NodeJS.Timeout | undefined
-      let timedOut = false
-      let signal = ex.signal
-      if (retry.perTryTimeout > 0) {
-        const ac = new AbortController()
-        timer = setTimeout(() => {
-          timedOut = true
-          ac.abort(coreErrors.upstreamTimeout.create(`Upstream '${this.name}' timed out (per-try timeout)`))
-        }, retry.perTryTimeout)
-        signal = AbortSignal.any([signal, ac.signal])
-      }
-      let res: Awaited<ReturnType<Pool['request']>>
-      try {
-        res = await target.pool.request({ method, path, headers, body, signal })
-      } catch (error) {
-        clearTimeout(timer)
-        target.inflight--
-        if (ex.aborted) throw this.#clientGone(ex, error)
-        const failure = timedOut
-          ? {
-              error: coreErrors.upstreamTimeout.create(
-                `Upstream '${this.name}' timed out (per-try timeout)`,
-                {
-                  cause: error,
-                },
-              ),
-              code: 'GW_ERR_UPSTREAM_TIMEOUT',
-            }
-          : mapUpstreamError(error, this.name)
-        if (failure.error.code === 'GW_ERR_CLIENT_ABORTED') throw this.#clientGone(ex, failure.error)
-        this.#observe(target, started, false)
-        const kind = failureKind(failure.code)
-        if (
-          kind !== undefined &&
-          retry.kinds.has(kind) &&
-          attempt < retries &&
-          (body === null || buffered !== undefined) &&
-          this.#budget.tryRetry()
-        ) {
-          ex.log.warn(
-            { upstream: this.name, target: target.origin, code: failure.code, attempt: attempt + 1, retries },
-            'upstream retry',
-          )
-          tried ??= []
-          tried.push(target)
-          await this.#backoff(ex, attempt)
-          continue
-        }
-        ex.log.warn(
-          {
-            upstream: this.name,
-            target: target.origin,
-            code: failure.code,
-            err: error,
-            attempts: attempt + 1,
-          },
-          'upstream failed',
-        )
-        throw failure.error
-      }
-      clearTimeout(timer)
-      const status = res.statusCode
-      this.#observe(target, started, status < 500)
-      if (retry.statuses.has(status) && attempt < retries && this.#budget.tryRetry()) {
-        res.body.on('error', noop)
-        res.body.destroy()
-        target.inflight--
-        ex.log.warn(
-          { upstream: this.name, target: target.origin, status, attempt: attempt + 1, retries },
-          'upstream retry',
-        )
-        tried ??= []
-        tried.push(target)
-        await this.#backoff(ex, attempt)
-        continue
-      }
-      res.body.once('close', () => {
-        target.inflight--
-        this.#pending--
-      })
-      const responseHeaders = prepareResponseHeaders(res.headers, this.#forwarding.via) as ResponseHeaders
-      return { status, headers: responseHeaders, body: res.body }
-    }
   }
 
   close(): Promise<void> {
@@ -505,24 +421,7 @@ class ProxyUpstream implements ManagedUpstream {
       return false
     }
   }
-
-  async #backoff(ex: Exchange, attempt: number): Promise<void> {
-    const delay = Math.min(backoffDelay(this.#retry.backoff, attempt, this.#random), this.#retry.maxBackoff)
-    try {
-      await sleep(delay, undefined, { signal: ex.signal })
-    } catch (error) {
-      throw this.#clientGone(ex, error)
-    }
-    if (ex.aborted) throw this.#clientGone(ex, undefined)
-  }
-
-  #clientGone(ex: Exchange, cause: unknown): GatewayError {
-    ex.log.debug({ upstream: this.name }, 'client went away before the upstream answered')
-    return clientAborted(cause)
-  }
 }
-
-const noop = (): void => {}
 
 function clientAborted(cause: unknown): GatewayError {
   if (cause instanceof GatewayError && cause.code === 'GW_ERR_CLIENT_ABORTED') return cause

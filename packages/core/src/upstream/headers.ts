@@ -178,8 +178,9 @@ export function buildUpstreamHeaders(
 }
 
 /**
- * Prepares upstream response headers for the client, in place: removes hop-by-hop headers (and those listed
- * in `Connection`) and appends gw's `Via` entry.
+ * Prepares upstream response headers for the client: a copy without hop-by-hop headers (and those listed in
+ * `Connection`), with gw's `Via` entry appended. A copy rather than `delete`s: deleting a property in the
+ * middle of an object turns it into a slow dictionary-mode object, which node then serialises per response.
  *
  * @example
  * ```ts
@@ -190,14 +191,15 @@ export function buildUpstreamHeaders(
 export function prepareResponseHeaders<H extends UpstreamResponseHeaders>(headers: H, via: string): H {
   const record: UpstreamResponseHeaders = headers
   const connection = record.connection
-  if (connection !== undefined) {
-    const listed = connectionTokens(connection)
-    if (listed !== undefined) for (const name of listed) delete record[name]
-  }
+  const listed = connection === undefined ? undefined : connectionTokens(connection)
+  const out: UpstreamResponseHeaders = {}
   for (const name in record) {
-    if (HOP_BY_HOP_HEADERS.has(name)) delete record[name]
+    const value = record[name]
+    if (value === undefined || HOP_BY_HOP_HEADERS.has(name)) continue
+    if (listed?.includes(name)) continue
+    out[name] = value
   }
-  const existing = record.via
-  record.via = existing === undefined ? via : joinHeader(existing) + ', ' + via
-  return headers
+  const existing = out.via
+  out.via = existing === undefined ? via : joinHeader(existing) + ', ' + via
+  return out as H
 }

@@ -88,7 +88,7 @@ export function openUpgrade(ex: Exchange, target: UpgradeTarget, via: string): P
       settled = true
       socket.setNoDelay(true)
       ex.set(upgradeTunnelKey, { socket, head })
-      const out = prepareResponseHeaders({ ...res.headers } as IncomingHttpHeaders, via) as ResponseHeaders
+      const out = prepareResponseHeaders(res.headers as IncomingHttpHeaders, via) as ResponseHeaders
       out.connection = 'Upgrade'
       out.upgrade = String(res.headers.upgrade ?? headers.upgrade)
       resolve({ status: 101, headers: out, body: null })
@@ -96,7 +96,7 @@ export function openUpgrade(ex: Exchange, target: UpgradeTarget, via: string): P
     req.once('response', (res) => {
       clearTimeout(timer)
       settled = true
-      const out = prepareResponseHeaders({ ...res.headers } as IncomingHttpHeaders, via) as ResponseHeaders
+      const out = prepareResponseHeaders(res.headers as IncomingHttpHeaders, via) as ResponseHeaders
       resolve({ status: res.statusCode ?? 502, headers: out, body: res })
     })
     req.once('error', (error) => {

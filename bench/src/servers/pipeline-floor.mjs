@@ -1,7 +1,10 @@
-// The Node floor: a bare node:http server forwarding through one keep-alive undici Pool.
-// No routing, no policies, no logging: what any Node proxy pays at least.
+// `pipeline-floor`: the harness's former "bare" contender, kept for comparison and labelled for what it is: a
+// node:http server forwarding with undici's `pool.request()` and piping the Readable body with
+// `stream.pipeline()`. It is NOT the floor (see floor.mjs): the Readable between undici and the response and
+// pipeline's per-call AbortController cost about a third of its throughput.
 import http from 'node:http'
 import { pipeline } from 'node:stream'
+import { stripHopByHop } from '../lib/hop-by-hop.mjs'
 import { announceReady, importOrExit, installWatchdog, serverEnv, startFailed } from './common.mjs'
 
 installWatchdog()
@@ -10,32 +13,6 @@ const { Pool } = await importOrExit('undici')
 
 // Same sizing as @fastify/reply-from's default undici options (128 connections, pipelining 1).
 const pool = new Pool(upstream, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 })
-
-// RFC 9110 section 7.6.1 connection-specific fields, plus the legacy ones every proxy strips.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-])
-
-/** Copies headers without hop-by-hop fields (and without those the Connection header names). */
-function stripHopByHop(headers) {
-  const out = {}
-  const connection = headers.connection
-  const named = typeof connection === 'string' ? connection.toLowerCase().split(',') : []
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name)) continue
-    if (named.length > 0 && named.some((n) => n.trim() === name)) continue
-    out[name] = headers[name]
-  }
-  return out
-}
 
 const server = http.createServer((req, res) => {
   const hasBody =
